@@ -1,0 +1,94 @@
+/**
+ * The only module that reads the server's environment. `loadConfig()` parses
+ * every variable of the public configuration contract once and fails with one
+ * readable message that lists every bad value.
+ */
+import { z } from "zod";
+import { join, resolve } from "node:path";
+
+export const GOOGLE_API_BASE_URL = "https://generativelanguage.googleapis.com";
+
+const onOff = z
+  .enum(["1", "0", "true", "false", "on", "off", "yes", "no", ""])
+  .transform((v) => ["1", "true", "on", "yes"].includes(v));
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  BATCHGEN_DATA_DIR: z.string().min(1).default("./data"),
+  BATCHGEN_DATABASE_URL: z.string().regex(
+    /^(file:|libsql:|https?:|wss?:|:memory:$)/,
+    "must be a libSQL URL (file:, libsql://, http(s)://) or :memory:",
+  ).optional(),
+  BATCHGEN_GEMINI_BASE_URL: z.url({ protocol: /^https?$/ }).default(
+    GOOGLE_API_BASE_URL,
+  ),
+  BATCHGEN_TLS_CERT_FILE: z.string().min(1).optional(),
+  BATCHGEN_TLS_KEY_FILE: z.string().min(1).optional(),
+  BATCHGEN_TRUST_PROXY: onOff.default(false),
+  BATCHGEN_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(4),
+  BATCHGEN_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(1_800_000)
+    .default(360_000),
+  BATCHGEN_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(4),
+});
+
+/** The server's settings, parsed once at start. */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string;
+  imagesDir: string;
+  geminiBaseUrl: string;
+  tls?: { certFile: string; keyFile: string };
+  trustProxy: boolean;
+  concurrency: number;
+  requestTimeoutMs: number;
+  maxAttempts: number;
+}
+
+/** Thrown when the environment holds bad values; the message lists each one. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Parses the environment into a frozen `Config`. */
+export function loadConfig(
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+): Config {
+  const blanksRemoved = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ""),
+  );
+  const parsed = envSchema.safeParse(blanksRemoved);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) =>
+      `  ${issue.path.join(".")}: ${issue.message}`
+    );
+    throw new ConfigError(
+      `Cannot start BatchGen: bad configuration\n${lines.join("\n")}`,
+    );
+  }
+  const e = parsed.data;
+  const certFile = e.BATCHGEN_TLS_CERT_FILE;
+  const keyFile = e.BATCHGEN_TLS_KEY_FILE;
+  if (Boolean(certFile) !== Boolean(keyFile)) {
+    throw new ConfigError(
+      "Cannot start BatchGen: bad configuration\n  BATCHGEN_TLS_CERT_FILE and BATCHGEN_TLS_KEY_FILE must be set together",
+    );
+  }
+  const dataDir = resolve(e.BATCHGEN_DATA_DIR);
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    dataDir,
+    databaseUrl: e.BATCHGEN_DATABASE_URL ??
+      `file:${join(dataDir, "batchgen.db")}`,
+    imagesDir: join(dataDir, "images"),
+    geminiBaseUrl: e.BATCHGEN_GEMINI_BASE_URL.replace(/\/+$/, ""),
+    tls: certFile && keyFile ? { certFile, keyFile } : undefined,
+    trustProxy: e.BATCHGEN_TRUST_PROXY,
+    concurrency: e.BATCHGEN_CONCURRENCY,
+    requestTimeoutMs: e.BATCHGEN_REQUEST_TIMEOUT_MS,
+    maxAttempts: e.BATCHGEN_MAX_ATTEMPTS,
+  });
+}

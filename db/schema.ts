@@ -1,0 +1,100 @@
+/** Drizzle tables. Key-free by construction: no column can hold a key (K1). */
+import { index, integer, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+export const BATCH_STATUSES = [
+  "draft",
+  "running",
+  "done",
+  "partial",
+  "failed",
+  "interrupted",
+  "cancelled",
+] as const;
+export type BatchStatus = typeof BATCH_STATUSES[number];
+
+export const ITEM_STATUSES = [
+  "pending",
+  "running",
+  "succeeded",
+  "failed",
+  "blocked",
+  "interrupted",
+  "cancelled",
+] as const;
+export type ItemStatus = typeof ITEM_STATUSES[number];
+
+/** Settings stored with a batch (and shown on "re-run with these settings"). */
+export interface BatchSettings {
+  aspectRatio: string;
+  imageSize: string;
+  imagesPerPrompt: number;
+  concurrency: number;
+}
+
+export const batches = sqliteTable("batches", {
+  id: text("id").primaryKey(),
+  workspaceId: text("workspace_id").notNull(),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  title: text("title").notNull(),
+  model: text("model").notNull(),
+  settings: text("settings", { mode: "json" }).$type<BatchSettings>()
+    .notNull(),
+  status: text("status", { enum: BATCH_STATUSES }).notNull(),
+  statusMessage: text("status_message"),
+  itemCount: integer("item_count").notNull(),
+  succeededCount: integer("succeeded_count").notNull().default(0),
+  failedCount: integer("failed_count").notNull().default(0),
+  estimatedCostUsd: real("estimated_cost_usd"),
+  actualCostUsd: real("actual_cost_usd").notNull().default(0),
+  budgetUsd: real("budget_usd"),
+  priceListDate: text("price_list_date"),
+}, (t) => [
+  index("batches_workspace_created").on(t.workspaceId, t.createdAt),
+  index("batches_status").on(t.status),
+]);
+
+export const items = sqliteTable("items", {
+  id: text("id").primaryKey(),
+  batchId: text("batch_id").notNull().references(() => batches.id, {
+    onDelete: "cascade",
+  }),
+  position: integer("position").notNull(),
+  imageIndex: integer("image_index").notNull(),
+  prompt: text("prompt").notNull(),
+  status: text("status", { enum: ITEM_STATUSES }).notNull(),
+  attempts: integer("attempts").notNull().default(0),
+  errorKind: text("error_kind"),
+  errorMessage: text("error_message"),
+  promptTokens: integer("prompt_tokens"),
+  outputTokens: integer("output_tokens"),
+  imageTokens: integer("image_tokens"),
+  thoughtTokens: integer("thought_tokens"),
+  costUsd: real("cost_usd"),
+  startedAt: integer("started_at", { mode: "timestamp_ms" }),
+  finishedAt: integer("finished_at", { mode: "timestamp_ms" }),
+}, (t) => [
+  index("items_batch_position").on(t.batchId, t.position, t.imageIndex),
+  index("items_prompt").on(t.prompt),
+]);
+
+export const images = sqliteTable("images", {
+  id: text("id").primaryKey(),
+  itemId: text("item_id").notNull().unique().references(() => items.id, {
+    onDelete: "cascade",
+  }),
+  batchId: text("batch_id").notNull().references(() => batches.id, {
+    onDelete: "cascade",
+  }),
+  fileName: text("file_name").notNull(),
+  mimeType: text("mime_type").notNull(),
+  bytes: integer("bytes").notNull(),
+  sha256: text("sha256").notNull(),
+  width: integer("width"),
+  height: integer("height"),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+}, (t) => [index("images_batch").on(t.batchId)]);
+
+export type Batch = typeof batches.$inferSelect;
+export type Item = typeof items.$inferSelect;
+export type Image = typeof images.$inferSelect;

@@ -1,0 +1,104 @@
+/**
+ * The generator's wire protocol: one JSON job on stdin, JSON-line events on
+ * stdout. Both sides validate with these schemas. No field carries the key:
+ * it travels only in the child's environment (K4).
+ */
+import { z } from "zod";
+
+export const jobItemSchema = z.object({
+  itemId: z.string().min(1),
+  position: z.number().int().min(0),
+  imageIndex: z.number().int().min(0),
+  prompt: z.string().min(1),
+});
+export type JobItem = z.infer<typeof jobItemSchema>;
+
+export const jobSchema = z.object({
+  batchId: z.string().min(1),
+  model: z.string().min(1),
+  aspectRatio: z.string().min(1),
+  /** Omitted for models that take no `imageSize`. */
+  imageSize: z.string().min(1).optional(),
+  concurrency: z.number().int().min(1).max(16),
+  outputDir: z.string().min(1),
+  apiBaseUrl: z.string().url().optional(),
+  timeoutMs: z.number().int().min(100).default(360_000),
+  maxAttempts: z.number().int().min(1).max(10).default(4),
+  items: z.array(jobItemSchema),
+});
+export type Job = z.infer<typeof jobSchema>;
+
+/** Why an item or a batch did not succeed. */
+export const FAILURE_KINDS = [
+  "blocked",
+  "no-image",
+  "invalid-request",
+  "auth",
+  "quota",
+  "rate-limited",
+  "server",
+  "timeout",
+  "network",
+  "malformed",
+  "storage",
+] as const;
+export type FailureKind = typeof FAILURE_KINDS[number];
+
+const usageFields = {
+  promptTokens: z.number().int().min(0),
+  outputTokens: z.number().int().min(0),
+  imageTokens: z.number().int().min(0),
+  thoughtTokens: z.number().int().min(0),
+};
+
+export const eventSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("started"), items: z.number().int() }),
+  z.object({
+    type: z.literal("item-started"),
+    itemId: z.string(),
+    attempt: z.number().int().min(1),
+  }),
+  z.object({
+    type: z.literal("image-saved"),
+    itemId: z.string(),
+    fileName: z.string().regex(/^[\w.-]+$/),
+    mimeType: z.string(),
+    bytes: z.number().int().min(0),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    width: z.number().int().optional(),
+    height: z.number().int().optional(),
+  }),
+  z.object({
+    type: z.literal("item-failed"),
+    itemId: z.string(),
+    kind: z.enum(FAILURE_KINDS),
+    message: z.string(),
+    retryable: z.boolean(),
+  }),
+  z.object({ type: z.literal("usage"), itemId: z.string(), ...usageFields }),
+  z.object({
+    type: z.literal("rate-limited"),
+    retryAfterMs: z.number().int().min(0),
+  }),
+  z.object({
+    type: z.literal("batch-stopped"),
+    kind: z.enum(FAILURE_KINDS),
+    message: z.string(),
+  }),
+  z.object({
+    type: z.literal("done"),
+    succeeded: z.number().int(),
+    failed: z.number().int(),
+  }),
+]);
+export type GeneratorEvent = z.infer<typeof eventSchema>;
+
+/** Serialises one event as a protocol line. */
+export function encodeEvent(event: GeneratorEvent): string {
+  return JSON.stringify(eventSchema.parse(event)) + "\n";
+}
+
+/** Parses one protocol line; throws on anything that is not a valid event. */
+export function decodeEvent(line: string): GeneratorEvent {
+  return eventSchema.parse(JSON.parse(line));
+}
