@@ -45,6 +45,8 @@ export interface Config {
   concurrency: number;
   requestTimeoutMs: number;
   maxAttempts: number;
+  /** What the generator child needs from this environment to start Deno (K4: nothing else). */
+  childEnv: Record<string, string>;
 }
 
 /** Thrown when the environment holds bad values; the message lists each one. */
@@ -90,5 +92,15 @@ export function loadConfig(
     concurrency: e.BATCHGEN_CONCURRENCY,
     requestTimeoutMs: e.BATCHGEN_REQUEST_TIMEOUT_MS,
     maxAttempts: e.BATCHGEN_MAX_ATTEMPTS,
+    childEnv: pick(env, ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"]),
   });
+}
+
+function pick(env: Record<string, string | undefined>, names: string[]) {
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    const value = env[name];
+    if (value) out[name] = value;
+  }
+  return out;
 }

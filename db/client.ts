@@ -2,7 +2,7 @@
 import { createClient } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
-import { fromFileUrl } from "node:url";
+import { fileURLToPath as fromFileUrl } from "node:url";
 import * as schema from "./schema.ts";
 
 export type Db = LibSQLDatabase<typeof schema>;
@@ -15,7 +15,9 @@ export async function openDb(url: string): Promise<{ db: Db; close(): void }> {
   if (url.startsWith("file:") || url === ":memory:") {
     await client.execute("PRAGMA foreign_keys = ON");
     await client.execute("PRAGMA busy_timeout = 5000");
-    if (url.startsWith("file:")) await client.execute("PRAGMA journal_mode = WAL");
+    if (url.startsWith("file:")) {
+      await client.execute("PRAGMA journal_mode = WAL");
+    }
   }
   const db = drizzle(client, { schema });
   await migrate(db, { migrationsFolder: MIGRATIONS_DIR });

@@ -1,5 +1,11 @@
 /** Drizzle tables. Key-free by construction: no column can hold a key (K1). */
-import { index, integer, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import {
+  index,
+  integer,
+  real,
+  sqliteTable,
+  text,
+} from "drizzle-orm/sqlite-core";
 
 export const BATCH_STATUSES = [
   "draft",

@@ -1,0 +1,22 @@
+/** Hono environment types shared by the app and its routes. */
+import type { Config } from "./config.ts";
+import type { Db } from "./db/client.ts";
+import type { Logger } from "./lib/log.ts";
+import type { ActiveRuns } from "./lib/active_runs.ts";
+import type { spawnGenerator } from "./generator/runner.ts";
+import type { checkKey } from "./lib/key_check.ts";
+
+/** Everything the app needs, passed in (no globals). */
+export interface AppDeps {
+  db: Db;
+  config: Config;
+  log: Logger;
+  activeRuns: ActiveRuns;
+  spawn: typeof spawnGenerator;
+  checkKey: typeof checkKey;
+}
+
+export interface AppEnv {
+  Variables: { workspaceId: string; workspaceToken: string };
+  Bindings: { remoteAddr?: { hostname: string } };
+}

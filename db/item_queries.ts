@@ -1,0 +1,115 @@
+/** Writes that follow a generator's events for one item. */
+import { and, eq, sql } from "drizzle-orm";
+import type { Db } from "./client.ts";
+import { type Image, images, type Item, items } from "./schema.ts";
+import { newId } from "./batch_queries.ts";
+
+function inBatch(batchId: string, itemId: string) {
+  return and(eq(items.id, itemId), eq(items.batchId, batchId));
+}
+
+/** Marks an item running for attempt `attempt`; returns it (undefined if foreign). */
+export async function markItemStarted(
+  db: Db,
+  batchId: string,
+  itemId: string,
+  _attempt: number,
+): Promise<Item | undefined> {
+  const [row] = await db.update(items).set({
+    status: "running",
+    attempts: sql`${items.attempts} + 1`,
+    startedAt: new Date(),
+    errorKind: null,
+    errorMessage: null,
+  }).where(inBatch(batchId, itemId)).returning();
+  return row;
+}
+
+export interface SavedImage {
+  fileName: string;
+  mimeType: string;
+  bytes: number;
+  sha256: string;
+  width?: number;
+  height?: number;
+}
+
+/** Records a saved image and marks its item succeeded, in one transaction. */
+export async function recordImage(
+  db: Db,
+  batchId: string,
+  itemId: string,
+  saved: SavedImage,
+): Promise<{ item: Item; image: Image } | undefined> {
+  return await db.transaction(async (tx) => {
+    const [item] = await tx.update(items).set({
+      status: "succeeded",
+      finishedAt: new Date(),
+      errorKind: null,
+      errorMessage: null,
+    }).where(inBatch(batchId, itemId)).returning();
+    if (!item) return undefined;
+    // A retried item replaces its earlier image row, never duplicates it.
+    await tx.delete(images).where(eq(images.itemId, itemId));
+    const [image] = await tx.insert(images).values({
+      id: newId(),
+      itemId,
+      batchId,
+      fileName: saved.fileName,
+      mimeType: saved.mimeType,
+      bytes: saved.bytes,
+      sha256: saved.sha256,
+      width: saved.width ?? null,
+      height: saved.height ?? null,
+      createdAt: new Date(),
+    }).returning();
+    return image ? { item, image } : undefined;
+  });
+}
+
+/** Records a final failure (message already scrubbed by the generator and again here by the caller). */
+export async function recordFailure(
+  db: Db,
+  batchId: string,
+  itemId: string,
+  failure: { kind: string; message: string },
+): Promise<Item | undefined> {
+  const [item] = await db.update(items).set({
+    status: failure.kind === "blocked" ? "blocked" : "failed",
+    errorKind: failure.kind,
+    errorMessage: failure.message,
+    finishedAt: new Date(),
+  }).where(inBatch(batchId, itemId)).returning();
+  return item;
+}
+
+export interface ItemUsage {
+  promptTokens: number;
+  outputTokens: number;
+  imageTokens: number;
+  thoughtTokens: number;
+}
+
+/** Adds one attempt's token usage and its estimated cost to an item. */
+export async function recordUsage(
+  db: Db,
+  batchId: string,
+  itemId: string,
+  usage: ItemUsage,
+  costUsd: number | null,
+): Promise<Item | undefined> {
+  const current = await db.query.items.findFirst({
+    where: inBatch(batchId, itemId),
+  });
+  if (!current) return undefined;
+  const [item] = await db.update(items).set({
+    promptTokens: (current.promptTokens ?? 0) + usage.promptTokens,
+    outputTokens: (current.outputTokens ?? 0) + usage.outputTokens,
+    imageTokens: (current.imageTokens ?? 0) + usage.imageTokens,
+    thoughtTokens: (current.thoughtTokens ?? 0) + usage.thoughtTokens,
+    costUsd: costUsd === null
+      ? current.costUsd
+      : (current.costUsd ?? 0) + costUsd,
+  }).where(eq(items.id, itemId)).returning();
+  return item;
+}

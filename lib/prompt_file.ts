@@ -1,0 +1,85 @@
+/**
+ * Prompts from an uploaded file: plain text (one per line), CSV (a `prompt`
+ * column, else the first column) or JSON Lines (`"text"` or `{"prompt": …}`).
+ */
+import { parse } from "csv-parse/sync";
+import { LIMITS } from "./limits.ts";
+
+/** A file that cannot be read as prompts; the message says why. */
+export class PromptFileError extends Error {
+  override name = "PromptFileError";
+}
+
+/** Reads prompts from an uploaded file. */
+export async function readPromptFile(file: File): Promise<string[]> {
+  if (file.size > LIMITS.uploadBytes) {
+    throw new PromptFileError(
+      `The file is too large (${file.size} bytes; at most ${LIMITS.uploadBytes}).`,
+    );
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(
+      await file.arrayBuffer(),
+    );
+  } catch {
+    throw new PromptFileError("The file is not valid UTF-8 text.");
+  }
+  const name = file.name.toLowerCase();
+  if (name.endsWith(".csv") || file.type === "text/csv") return fromCsv(text);
+  if (name.endsWith(".jsonl") || name.endsWith(".ndjson")) {
+    return fromJsonLines(text);
+  }
+  return splitPromptLines(text);
+}
+
+/** One prompt per line; blank lines are skipped. */
+export function splitPromptLines(text: string): string[] {
+  return text.split(/\r?\n/).map((line) => line.trim()).filter(Boolean);
+}
+
+function fromCsv(text: string): string[] {
+  let rows: string[][];
+  try {
+    rows = parse(text, {
+      relax_column_count: true,
+      skip_empty_lines: true,
+      bom: true,
+    });
+  } catch (error) {
+    throw new PromptFileError(
+      `Cannot read the CSV file: ${
+        error instanceof Error ? error.message : error
+      }`,
+    );
+  }
+  const header = rows[0]?.map((cell) => cell.trim().toLowerCase()) ?? [];
+  const column = header.indexOf("prompt");
+  const body = column >= 0 ? rows.slice(1) : rows;
+  return body.map((row) => (row[Math.max(column, 0)] ?? "").trim()).filter(
+    Boolean,
+  );
+}
+
+function fromJsonLines(text: string): string[] {
+  return splitPromptLines(text).map((line, index) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      throw new PromptFileError(
+        `Line ${index + 1} of the JSONL file is not valid JSON.`,
+      );
+    }
+    if (typeof value === "string") return value.trim();
+    if (
+      value && typeof value === "object" && "prompt" in value &&
+      typeof value.prompt === "string"
+    ) {
+      return value.prompt.trim();
+    }
+    throw new PromptFileError(
+      `Line ${index + 1} of the JSONL file needs a "prompt" string.`,
+    );
+  }).filter(Boolean);
+}

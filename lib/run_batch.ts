@@ -1,0 +1,215 @@
+/**
+ * Runs (or resumes) one batch: picks the items to generate, starts the
+ * generator with the user's key, applies each event to the database and
+ * reports it to the caller's transport (SSE for the page, NDJSON for the API).
+ * When the run ends — finished, cancelled, disconnected or killed — nothing
+ * that holds the key remains (K6).
+ */
+import { join } from "node:path";
+import type { Config } from "../config.ts";
+import type { Db } from "../db/client.ts";
+import {
+  itemsWithStatus,
+  moveItems,
+  type RunMode,
+  runnableStatuses,
+  setBatchStatus,
+  settleBatch,
+} from "../db/batch_queries.ts";
+import {
+  markItemStarted,
+  recordFailure,
+  recordImage,
+  recordUsage,
+} from "../db/item_queries.ts";
+import type { Batch, Image, Item } from "../db/schema.ts";
+import type { GeneratorEvent, Job } from "../generator/protocol.ts";
+import type { GeneratorRun, SpawnOptions } from "../generator/runner.ts";
+import { costFromUsage } from "./pricing.ts";
+import { findModel } from "./models.ts";
+import type { Logger } from "./log.ts";
+import { scrubValue } from "./scrub.ts";
+import { writeManifest } from "./manifest.ts";
+
+/** What a run reports after each event it applied. */
+export interface RunUpdate {
+  event: GeneratorEvent | { type: "finished" };
+  batch: Batch;
+  item?: Item;
+  image?: Image;
+}
+
+export interface RunDeps {
+  db: Db;
+  config: Config;
+  log: Logger;
+  spawn: (job: Job, options: SpawnOptions) => GeneratorRun;
+}
+
+export interface RunOptions {
+  batch: Batch;
+  apiKey: string;
+  mode: RunMode;
+  signal: AbortSignal;
+  onUpdate: (update: RunUpdate) => void | Promise<void>;
+}
+
+/** Runs the batch to its end and returns the settled batch record. */
+export async function runBatch(
+  deps: RunDeps,
+  options: RunOptions,
+): Promise<Batch> {
+  const { db, config } = deps;
+  const { batch, signal } = options;
+  const log = deps.log.withSecrets([options.apiKey]);
+  const todo = await itemsWithStatus(
+    db,
+    batch.id,
+    runnableStatuses(options.mode),
+  );
+  if (todo.length === 0) return await finish(deps, batch.id, null, options);
+
+  const model = findModel(batch.model);
+  const job: Job = {
+    batchId: batch.id,
+    model: batch.model,
+    aspectRatio: batch.settings.aspectRatio,
+    imageSize: model && model.imageSizes.length === 0
+      ? undefined
+      : batch.settings.imageSize,
+    concurrency: batch.settings.concurrency,
+    outputDir: join(config.imagesDir, batch.id),
+    timeoutMs: config.requestTimeoutMs,
+    maxAttempts: config.maxAttempts,
+    items: todo.map((item) => ({
+      itemId: item.id,
+      position: item.position,
+      imageIndex: item.imageIndex,
+      prompt: item.prompt,
+    })),
+  };
+  await Deno.mkdir(job.outputDir, { recursive: true });
+  await moveItems(db, batch.id, runnableStatuses(options.mode), "pending");
+  await setBatchStatus(db, batch.id, "running");
+
+  let stopMessage: string | null = null;
+  const child = deps.spawn(job, {
+    apiKey: options.apiKey,
+    apiBaseUrl: config.geminiBaseUrl,
+    baseEnv: config.childEnv,
+    signal,
+    onStderr: (line) =>
+      log.warn("generator stderr", { batchId: batch.id, line }),
+  });
+  log.info("run started", {
+    batchId: batch.id,
+    items: todo.length,
+    pid: child.pid,
+  });
+  try {
+    for await (const raw of child.events) {
+      // The generator scrubs already; scrubbing again here means no path
+      // from its output to the DB, a page or the API skips the scrubber.
+      const event = scrubValue(raw, [options.apiKey]);
+      if (event.type === "batch-stopped") stopMessage = event.message;
+      const update = await applyEvent(deps, batch, event);
+      if (update) await safeReport(options, update, log);
+    }
+  } finally {
+    child.kill();
+  }
+  const code = await child.exited;
+
+  const open: Item["status"][] = ["pending", "running"];
+  if (signal.aborted) {
+    const cancelled = signal.reason === "cancelled";
+    await moveItems(
+      db,
+      batch.id,
+      open,
+      cancelled ? "cancelled" : "interrupted",
+    );
+    stopMessage = cancelled
+      ? "Cancelled. Images already saved are kept; paste your key and Resume to finish the rest."
+      : "Interrupted: the page was closed or the connection dropped. Paste your key and Resume to finish the rest.";
+  } else if (stopMessage || code !== 0) {
+    await moveItems(db, batch.id, open, "interrupted");
+    stopMessage ??=
+      `Interrupted: the generator exited with code ${code}. Paste your key and Resume to finish the rest.`;
+  }
+  log.info("run ended", { batchId: batch.id, code, aborted: signal.aborted });
+  return await finish(deps, batch.id, stopMessage, options);
+}
+
+async function finish(
+  deps: RunDeps,
+  batchId: string,
+  message: string | null,
+  options: RunOptions,
+): Promise<Batch> {
+  const settled = await settleBatch(deps.db, batchId, {
+    statusMessage: message,
+  });
+  await writeManifest(deps.db, deps.config.imagesDir, settled);
+  await safeReport(
+    options,
+    { event: { type: "finished" }, batch: settled },
+    deps.log,
+  );
+  return settled;
+}
+
+async function safeReport(options: RunOptions, update: RunUpdate, log: Logger) {
+  // A gone client must not stop the bookkeeping: the DB is the truth.
+  try {
+    await options.onUpdate(update);
+  } catch (error) {
+    log.debug("could not report a run update", { error: String(error) });
+  }
+}
+
+async function applyEvent(
+  deps: RunDeps,
+  batch: Batch,
+  event: GeneratorEvent,
+): Promise<RunUpdate | undefined> {
+  const { db } = deps;
+  const current = () => settleBatch(db, batch.id, { running: true });
+  switch (event.type) {
+    case "item-started": {
+      const item = await markItemStarted(
+        db,
+        batch.id,
+        event.itemId,
+        event.attempt,
+      );
+      return item && { event, item, batch: await current() };
+    }
+    case "image-saved": {
+      const saved = await recordImage(db, batch.id, event.itemId, event);
+      return saved && { event, ...saved, batch: await current() };
+    }
+    case "item-failed": {
+      const item = await recordFailure(db, batch.id, event.itemId, {
+        kind: event.kind,
+        message: event.message,
+      });
+      return item && { event, item, batch: await current() };
+    }
+    case "usage": {
+      const item = await recordUsage(
+        db,
+        batch.id,
+        event.itemId,
+        event,
+        costFromUsage(batch.model, event),
+      );
+      return item && { event, item, batch: await current() };
+    }
+    case "rate-limited":
+    case "batch-stopped":
+    case "started":
+    case "done":
+      return { event, batch: await current() };
+  }
+}

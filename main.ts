@@ -1,0 +1,65 @@
+/** Starts BatchGen: config, database, recovery, app, server, shutdown. */
+import { createApp } from "./app.ts";
+import { ConfigError, loadConfig } from "./config.ts";
+import { openDb } from "./db/client.ts";
+import { spawnGenerator } from "./generator/runner.ts";
+import { ActiveRuns } from "./lib/active_runs.ts";
+import { checkKey } from "./lib/key_check.ts";
+import { createLogger } from "./lib/log.ts";
+import { recoverAfterCrash } from "./lib/recovery.ts";
+
+const log = createLogger();
+
+async function main() {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    await Deno.stderr.write(new TextEncoder().encode(error.message + "\n"));
+    Deno.exit(2);
+  }
+  await Deno.mkdir(config.imagesDir, { recursive: true });
+  const { db, close } = await openDb(config.databaseUrl);
+  const recovered = await recoverAfterCrash(db, config.imagesDir);
+  if (recovered.batches > 0 || recovered.files > 0) {
+    log.info("recovered after an unclean stop", { ...recovered });
+  }
+
+  const activeRuns = new ActiveRuns();
+  const app = createApp({
+    db,
+    config,
+    log,
+    activeRuns,
+    spawn: spawnGenerator,
+    checkKey,
+  });
+  const tls = config.tls && {
+    cert: await Deno.readTextFile(config.tls.certFile),
+    key: await Deno.readTextFile(config.tls.keyFile),
+  };
+  const server = Deno.serve({
+    port: config.port,
+    hostname: config.host,
+    ...tls,
+    onListen({ hostname, port }) {
+      const scheme = tls ? "https" : "http";
+      const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
+      log.info(`BatchGen is listening on ${scheme}://${shown}:${port}`);
+    },
+  }, (request, info) => app.fetch(request, { remoteAddr: info.remoteAddr }));
+
+  const shutdown = async () => {
+    log.info("shutting down");
+    activeRuns.abortAll();
+    await server.shutdown();
+    close();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", shutdown);
+  Deno.addSignalListener("SIGTERM", shutdown);
+  await server.finished;
+}
+
+if (import.meta.main) await main();

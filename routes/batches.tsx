@@ -1,0 +1,212 @@
+/** Pages and forms of batches: new-batch form helpers, create, view, delete, ZIP. */
+import { Hono } from "hono";
+import type { AppDeps, AppEnv } from "../app_env.ts";
+import {
+  deleteBatch,
+  getBatch,
+  listBatches,
+  listImages,
+  listItems,
+} from "../db/batch_queries.ts";
+import { parseBatchInput } from "../lib/batch_input.ts";
+import { DEFAULT_MODEL_ID, findModel } from "../lib/models.ts";
+import { estimateBatch } from "../lib/pricing.ts";
+import { storeNewBatch } from "../lib/new_batch.ts";
+import { removeBatchFiles, zipResponse } from "../lib/batch_files.ts";
+import { ModelOptions } from "../views/components/model_options.tsx";
+import { Estimate } from "../views/components/estimate.tsx";
+import { RunStarter } from "../views/components/run_starter.tsx";
+import { NewBatchPage } from "../views/pages/new_batch_page.tsx";
+import { BatchPage } from "../views/pages/batch_page.tsx";
+import { HistoryPage } from "../views/pages/history_page.tsx";
+import { MessagePage } from "../views/pages/message_page.tsx";
+import { isHtmx, page } from "./render.tsx";
+import { readBatchForm } from "./batch_form.ts";
+
+/** Routes for the batch screens. */
+export function batchRoutes(deps: AppDeps) {
+  const { db, config } = deps;
+  const app = new Hono<AppEnv>();
+
+  app.get("/", async (c) => {
+    const from = c.req.query("from");
+    const source = from
+      ? await getBatch(db, c.get("workspaceId"), from)
+      : undefined;
+    const values = source
+      ? {
+        title: source.title,
+        prompts: [
+          ...new Set((await listItems(db, source.id)).map((i) => i.prompt)),
+        ].join("\n"),
+        model: source.model,
+        ...source.settings,
+      }
+      : {};
+    return page(
+      c,
+      "New batch",
+      <NewBatchPage values={values} defaultConcurrency={config.concurrency} />,
+    );
+  });
+
+  app.get("/batches/options", (c) => {
+    const model = findModel(c.req.query("model") ?? "") ??
+      findModel(DEFAULT_MODEL_ID)!;
+    return c.html(
+      <ModelOptions
+        model={model}
+        aspectRatio={c.req.query("aspectRatio")}
+        imageSize={c.req.query("imageSize")}
+      />,
+    );
+  });
+
+  app.post("/batches/estimate", async (c) => {
+    const form = await readBatchForm(c);
+    const model = findModel(String(form.raw.model ?? "")) ??
+      findModel(DEFAULT_MODEL_ID)!;
+    const prompts = form.raw.prompts as string[];
+    const perPrompt = Math.min(
+      Math.max(Number(form.raw.imagesPerPrompt ?? 1) || 1, 1),
+      10,
+    );
+    const estimate = estimateBatch({
+      model: model.id,
+      imageSize: String(form.raw.imageSize || model.defaultSize),
+      prompts,
+      imagesPerPrompt: perPrompt,
+    });
+    return c.html(
+      <Estimate
+        prompts={prompts.length}
+        imagesPerPrompt={perPrompt}
+        {...estimate}
+      />,
+    );
+  });
+
+  app.post("/batches", async (c) => {
+    const form = await readBatchForm(c);
+    const parsed = parseBatchInput(form.raw);
+    if (!parsed.ok || form.fileError) {
+      const errors = parsed.ok ? {} : parsed.errors;
+      if (form.fileError) errors.promptsFile = form.fileError;
+      return page(
+        c,
+        "New batch",
+        <NewBatchPage
+          values={form.values}
+          errors={errors}
+          defaultConcurrency={config.concurrency}
+        />,
+        422,
+      );
+    }
+    const batch = await storeNewBatch(
+      db,
+      c.get("workspaceId"),
+      parsed.input,
+      config.concurrency,
+    );
+    if (!isHtmx(c)) return c.redirect(`/batches/${batch.id}`, 303);
+    c.header("HX-Push-Url", `/batches/${batch.id}`);
+    return page(
+      c,
+      batch.title,
+      <>
+        <BatchPage
+          batch={batch}
+          items={await listItems(db, batch.id)}
+          images={[]}
+          running
+        />
+        <hx-partial hx-target="#activity" hx-swap="beforeend">
+          <RunStarter batch={batch} mode="resume" />
+        </hx-partial>
+      </>,
+      201,
+    );
+  });
+
+  app.get("/history", async (c) => {
+    const query = (c.req.query("q") ?? "").trim().slice(0, 200);
+    const result = await listBatches(db, c.get("workspaceId"), {
+      cursor: c.req.query("cursor"),
+      query,
+    });
+    return page(
+      c,
+      "History",
+      <HistoryPage
+        batches={result.batches}
+        nextCursor={result.nextCursor}
+        query={query}
+        workspaceToken={c.get("workspaceToken")}
+      />,
+    );
+  });
+
+  app.get("/batches/:id", async (c) => {
+    const batch = await getBatch(db, c.get("workspaceId"), c.req.param("id"));
+    if (!batch) return notFound(c);
+    return page(
+      c,
+      batch.title,
+      <BatchPage
+        batch={batch}
+        items={await listItems(db, batch.id)}
+        images={await listImages(db, batch.id)}
+        running={deps.activeRuns.has(batch.id)}
+      />,
+    );
+  });
+
+  app.delete("/batches/:id", async (c) => {
+    const batch = await getBatch(db, c.get("workspaceId"), c.req.param("id"));
+    if (!batch) return notFound(c);
+    if (deps.activeRuns.has(batch.id)) {
+      return page(
+        c,
+        "Still running",
+        <MessagePage
+          title="Still running"
+          message="Cancel the run before deleting the batch."
+        />,
+        409,
+      );
+    }
+    await deleteBatch(db, batch.id);
+    await removeBatchFiles(config.imagesDir, batch.id);
+    c.header("HX-Push-Url", "/history");
+    return page(
+      c,
+      "Deleted",
+      <MessagePage
+        title="Batch deleted"
+        message={`“${batch.title}” and its images were deleted.`}
+      />,
+    );
+  });
+
+  app.get("/batches/:id/download.zip", async (c) => {
+    const batch = await getBatch(db, c.get("workspaceId"), c.req.param("id"));
+    if (!batch) return notFound(c);
+    return await zipResponse(db, config.imagesDir, batch);
+  });
+
+  return app;
+}
+
+/** The 404 page, also for another workspace's batch (no existence leak). */
+export function notFound(c: Parameters<typeof page>[0]) {
+  return page(
+    c,
+    "Not found",
+    <MessagePage
+      title="Not found"
+      message="There is no such batch in this workspace."
+    />,
+    404,
+  );
+}

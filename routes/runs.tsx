@@ -1,0 +1,140 @@
+/**
+ * Running a batch from the page: the run element posts the key once and gets
+ * a `text/event-stream` of `<hx-partial>` updates (htmx 4 `hx-sse`).
+ */
+import { Hono } from "hono";
+import { streamSSE } from "hono/streaming";
+import type { AppDeps, AppEnv } from "../app_env.ts";
+import { getBatch, type RunMode } from "../db/batch_queries.ts";
+import { parseApiKey } from "../lib/api_key.ts";
+import { runBatch, type RunUpdate } from "../lib/run_batch.ts";
+import { keyTransportProblem } from "../lib/transport.ts";
+import { scrubError } from "../lib/scrub.ts";
+import { BatchSummary } from "../views/components/batch_summary.tsx";
+import {
+  RunFinished,
+  RunRefused,
+  RunStarter,
+  RunStatus,
+} from "../views/components/run_starter.tsx";
+import { Tile } from "../views/components/tile.tsx";
+
+function runMode(value: string | undefined): RunMode {
+  return value === "retry" ? "retry" : "resume";
+}
+
+/** Routes that start, stream and cancel runs. */
+export function runRoutes(deps: AppDeps) {
+  const { db, config, activeRuns, log } = deps;
+  const app = new Hono<AppEnv>();
+
+  app.get("/batches/:id/runner", async (c) => {
+    const batch = await getBatch(db, c.get("workspaceId"), c.req.param("id"));
+    if (!batch) {
+      return c.html(<p class="run run-refused">No such batch.</p>, 404);
+    }
+    return c.html(
+      <RunStarter batch={batch} mode={runMode(c.req.query("mode"))} />,
+    );
+  });
+
+  app.post("/batches/:id/run", async (c) => {
+    const batchId = c.req.param("id");
+    const refuse = (message: string, status: 400 | 403 | 404 | 409) =>
+      c.html(<RunRefused batchId={batchId} message={message} />, status);
+    const batch = await getBatch(db, c.get("workspaceId"), batchId);
+    if (!batch) return refuse("There is no such batch in this workspace.", 404);
+    const transport = keyTransportProblem(c, config.trustProxy);
+    if (transport) return refuse(transport, 403);
+    const body = await c.req.parseBody();
+    const key = parseApiKey(body.apiKey);
+    if (!key.ok) {
+      return refuse(`${key.message} Then press Resume on the batch page.`, 400);
+    }
+    const controller = activeRuns.start(batch.id);
+    if (!controller) return refuse("This batch is already running.", 409);
+    c.header("Cache-Control", "no-store");
+    return streamSSE(c, async (stream) => {
+      stream.onAbort(() => controller.abort("disconnected"));
+      try {
+        await runBatch(deps, {
+          batch,
+          apiKey: key.key,
+          mode: runMode(c.req.query("mode")),
+          signal: controller.signal,
+          onUpdate: async (update) => {
+            if (!stream.aborted) {
+              await stream.writeSSE({ data: renderUpdate(update) });
+            }
+          },
+        });
+      } catch (error) {
+        log.withSecrets([key.key]).error("run failed", {
+          batchId,
+          error: scrubError(error, [key.key]),
+        });
+        if (!stream.aborted) {
+          await stream.writeSSE({
+            data: String(
+              <hx-partial hx-target={`#run-${batchId}`} hx-swap="outerHTML">
+                <RunRefused
+                  batchId={batchId}
+                  message="The run stopped because of an internal error; see the server log. Paste your key and Resume."
+                />
+              </hx-partial>,
+            ),
+          });
+        }
+      } finally {
+        activeRuns.finish(batch.id, controller);
+      }
+    });
+  });
+
+  app.post("/batches/:id/cancel", async (c) => {
+    const batch = await getBatch(db, c.get("workspaceId"), c.req.param("id"));
+    if (!batch) return c.html(<p role="alert">No such batch.</p>, 404);
+    activeRuns.cancel(batch.id);
+    return c.html(
+      <BatchSummary
+        batch={{ ...batch, statusMessage: "Cancelling…" }}
+        running={false}
+      />,
+    );
+  });
+
+  return app;
+}
+
+/** The partials one update changes on whatever page is shown. */
+export function renderUpdate({ event, batch, item, image }: RunUpdate): string {
+  const finished = event.type === "finished";
+  const message = event.type === "rate-limited"
+    ? `Google asked to slow down; retrying in ${
+      Math.ceil(event.retryAfterMs / 1000)
+    } s`
+    : undefined;
+  return String(
+    <>
+      {item && (
+        <hx-partial hx-target={`#tile-${item.id}`} hx-swap="outerHTML">
+          <Tile item={item} image={image} batchId={batch.id} />
+        </hx-partial>
+      )}
+      <hx-partial hx-target={`#summary-${batch.id}`} hx-swap="outerHTML">
+        <BatchSummary batch={batch} running={!finished} />
+      </hx-partial>
+      {finished
+        ? (
+          <hx-partial hx-target={`#run-${batch.id}`} hx-swap="outerHTML">
+            <RunFinished batch={batch} />
+          </hx-partial>
+        )
+        : (
+          <hx-partial hx-target={`#run-status-${batch.id}`} hx-swap="outerHTML">
+            <RunStatus batch={batch} message={message} />
+          </hx-partial>
+        )}
+    </>,
+  );
+}

@@ -1,0 +1,137 @@
+/** Shared test helpers: a real app on a temp data dir against the fake Gemini. */
+import { createApp } from "../app.ts";
+import type { AppDeps } from "../app_env.ts";
+import { type Config, loadConfig } from "../config.ts";
+import { openDb } from "../db/client.ts";
+import { spawnGenerator } from "../generator/runner.ts";
+import { ActiveRuns } from "../lib/active_runs.ts";
+import { checkKey } from "../lib/key_check.ts";
+import { createLogger } from "../lib/log.ts";
+import {
+  type FakeGemini,
+  type FakeGeminiOptions,
+  startFakeGemini,
+} from "./fake_gemini.ts";
+
+/** A recognisable fake key of the new format (53 chars). */
+export const TEST_KEY = "AQ.Ab8RN6LkTestKeyCanary0123456789abcdefghijKLMNOPqrs";
+/** A recognisable fake key of the old format (39 chars). */
+export const TEST_KEY_OLD = "AIzaSyCanaryKey0123456789abcdefghijklmn";
+
+export const ORIGIN = "http://127.0.0.1:8000";
+
+export interface TestApp {
+  app: ReturnType<typeof createApp>;
+  deps: AppDeps;
+  config: Config;
+  fake: FakeGemini;
+  dataDir: string;
+  logs: string[];
+  stderrLines: string[];
+  /** Sends a request as a same-origin browser on loopback would. */
+  request(
+    path: string,
+    init?: RequestInit & { remote?: string },
+  ): Promise<Response>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Starts the fake Gemini and an app on a fresh temp data dir (file DB). */
+export async function startTestApp(
+  { fake: fakeOptions = {}, env = {} }: {
+    fake?: FakeGeminiOptions;
+    env?: Record<string, string>;
+  } = {},
+): Promise<TestApp> {
+  const fake = startFakeGemini(fakeOptions);
+  const dataDir = await Deno.makeTempDir({ prefix: "batchgen-test-" });
+  const config = loadConfig({
+    BATCHGEN_DATA_DIR: dataDir,
+    BATCHGEN_GEMINI_BASE_URL: fake.url,
+    BATCHGEN_REQUEST_TIMEOUT_MS: "10000",
+    PATH: Deno.env.get("PATH"),
+    HOME: Deno.env.get("HOME"),
+    DENO_DIR: Deno.env.get("DENO_DIR"),
+    ...env,
+  });
+  const { db, close } = await openDb(config.databaseUrl);
+  const logs: string[] = [];
+  const stderrLines: string[] = [];
+  const log = createLogger((line) => logs.push(line));
+  const deps: AppDeps = {
+    db,
+    config,
+    log,
+    activeRuns: new ActiveRuns(),
+    spawn: (job, options) =>
+      spawnGenerator(job, {
+        ...options,
+        onStderr: (line) => {
+          stderrLines.push(line);
+          options.onStderr?.(line);
+        },
+      }),
+    checkKey,
+  };
+  const app = createApp(deps);
+  return {
+    app,
+    deps,
+    config,
+    fake,
+    dataDir,
+    logs,
+    stderrLines,
+    request(path, init = {}) {
+      const { remote = "127.0.0.1", ...rest } = init;
+      const headers = new Headers(rest.headers);
+      if (!headers.has("origin")) headers.set("origin", ORIGIN);
+      return Promise.resolve(
+        app.request(new URL(path, ORIGIN).href, { ...rest, headers }, {
+          remoteAddr: { hostname: remote },
+        }),
+      );
+    },
+    async [Symbol.asyncDispose]() {
+      deps.activeRuns.abortAll();
+      close();
+      await fake.close();
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/** Form body helper. */
+export function form(fields: Record<string, string>): URLSearchParams {
+  return new URLSearchParams(fields);
+}
+
+/** Reads an NDJSON response into objects. */
+export async function readNdjson(
+  response: Response,
+): Promise<Record<string, unknown>[]> {
+  const text = await response.text();
+  return text.split("\n").filter(Boolean).map((line) => JSON.parse(line));
+}
+
+/** Creates a batch through the JSON API and returns its id. */
+export async function createBatchViaApi(
+  t: TestApp,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<{ id: string; cookie: string }> {
+  const response = await t.request("/api/batches", {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+  if (response.status !== 201) {
+    throw new Error(
+      `create failed: ${response.status} ${await response.text()}`,
+    );
+  }
+  const cookie = response.headers.get("set-cookie")?.split(";")[0] ??
+    headers.cookie ?? "";
+  const json = await response.json();
+  return { id: json.id, cookie };
+}

@@ -1,0 +1,123 @@
+/** A batch's status line, progress bar, counts, cost and actions. */
+import type { Batch } from "../../db/schema.ts";
+import { COST_LABEL, formatUsd } from "../../lib/pricing.ts";
+
+const STATUS_TEXT: Record<Batch["status"], string> = {
+  draft: "Not started",
+  running: "Running",
+  done: "Done",
+  partial: "Finished with failures",
+  failed: "Failed",
+  interrupted: "Interrupted",
+  cancelled: "Cancelled",
+};
+
+/** Swapped by id (`summary-<batchId>`) as events arrive. */
+export function BatchSummary(
+  { batch, running }: { batch: Batch; running: boolean },
+) {
+  const finished = batch.succeededCount + batch.failedCount;
+  const open = batch.itemCount - batch.succeededCount - batch.failedCount;
+  return (
+    <section
+      id={`summary-${batch.id}`}
+      class="summary"
+      data-status={batch.status}
+    >
+      <p class="summary-status">
+        <span class={`badge badge-${batch.status}`}>
+          {STATUS_TEXT[batch.status]}
+        </span>
+        {batch.statusMessage && (
+          <span class="summary-message">{batch.statusMessage}</span>
+        )}
+      </p>
+      <progress max={batch.itemCount} value={finished} aria-label="Progress">
+        {finished} of {batch.itemCount}
+      </progress>
+      <p class="counts">
+        <span data-count="succeeded">{batch.succeededCount} succeeded</span>
+        <span data-count="failed">{batch.failedCount} failed</span>
+        <span data-count="open">{open} to do</span>
+        <span>of {batch.itemCount} images</span>
+      </p>
+      <p class="cost" title={COST_LABEL}>
+        Estimated Google usage: {formatUsd(batch.actualCostUsd)} so far
+        {batch.estimatedCostUsd !== null &&
+          ` (estimate before the run: ${formatUsd(batch.estimatedCostUsd)})`}
+        {batch.priceListDate && (
+          <small>
+            · prices as of {batch.priceListDate}, not a BatchGen charge
+          </small>
+        )}
+      </p>
+      <div class="actions">
+        {running
+          ? (
+            <button
+              type="button"
+              class="button danger"
+              hx-post={`/batches/${batch.id}/cancel`}
+              hx-target={`#summary-${batch.id}`}
+              hx-swap="outerHTML"
+            >
+              Cancel
+            </button>
+          )
+          : (
+            <>
+              {open > 0 && (
+                <button
+                  type="button"
+                  class="button primary"
+                  hx-get={`/batches/${batch.id}/runner?mode=resume`}
+                  hx-target="#activity"
+                  hx-swap="beforeend"
+                >
+                  {batch.status === "draft" ? "Run" : "Resume"}
+                </button>
+              )}
+              {batch.failedCount > 0 && (
+                <button
+                  type="button"
+                  class="button secondary"
+                  hx-get={`/batches/${batch.id}/runner?mode=retry`}
+                  hx-target="#activity"
+                  hx-swap="beforeend"
+                >
+                  Retry failed
+                </button>
+              )}
+              <a class="button secondary" href={`/?from=${batch.id}`}>
+                Re-run with these settings
+              </a>
+              <a
+                class="button secondary"
+                href={`/batches/${batch.id}/download.zip`}
+                hx-boost="false"
+                download
+              >
+                Download ZIP
+              </a>
+              <a
+                class="button secondary"
+                href={`/api/batches/${batch.id}/manifest.json`}
+                hx-boost="false"
+              >
+                Manifest
+              </a>
+              <button
+                type="button"
+                class="button danger"
+                hx-delete={`/batches/${batch.id}`}
+                hx-confirm="Delete this batch and its images?"
+                hx-target="#main"
+              >
+                Delete
+              </button>
+            </>
+          )}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,35 @@
+/** The live cost estimate on the new-batch form. */
+import { COST_LABEL, formatUsd } from "../../lib/pricing.ts";
+
+export interface EstimateProps {
+  prompts: number;
+  imagesPerPrompt: number;
+  images: number;
+  perImageUsd: number | null;
+  totalUsd: number | null;
+  priceListDate: string;
+}
+
+/** "3 prompts × 2 images = 6 images · ~$0.134 each · ~$0.80 total". */
+export function Estimate(p: EstimateProps) {
+  return (
+    <div class="estimate-body" data-total={p.totalUsd ?? ""}>
+      <p>
+        <strong>{p.prompts}</strong> prompt{p.prompts === 1 ? "" : "s"} ×{" "}
+        <strong>{p.imagesPerPrompt}</strong>{" "}
+        image{p.imagesPerPrompt === 1 ? "" : "s"} = <strong>{p.images}</strong>
+        {" "}
+        image{p.images === 1 ? "" : "s"}
+        {" · "}
+        {p.perImageUsd === null ? "price unknown for this model" : (
+          <>
+            about <strong>{formatUsd(p.perImageUsd)}</strong> per image,{" "}
+            <strong class="estimate-total">{formatUsd(p.totalUsd)}</strong>{" "}
+            in total
+          </>
+        )}
+      </p>
+      <small class="hint">{COST_LABEL}. Google bills you directly.</small>
+    </div>
+  );
+}

@@ -1,0 +1,38 @@
+/** The aspect-ratio and size selects, offering only what the model supports. */
+import { type ModelInfo, sizeChoices } from "../../lib/models.ts";
+
+export interface ModelOptionsProps {
+  model: ModelInfo;
+  aspectRatio?: string;
+  imageSize?: string;
+}
+
+/** Swapped as a whole when the model changes. */
+export function ModelOptions(
+  { model, aspectRatio, imageSize }: ModelOptionsProps,
+) {
+  const ratio = model.aspectRatios.includes(aspectRatio ?? "")
+    ? aspectRatio
+    : "1:1";
+  const sizes = sizeChoices(model);
+  const size = sizes.includes(imageSize ?? "") ? imageSize : model.defaultSize;
+  return (
+    <div id="model-options" class="field-row">
+      <label class="field">
+        <span>Aspect ratio</span>
+        <select name="aspectRatio">
+          {model.aspectRatios.map((r) => (
+            <option value={r} selected={r === ratio}>{r}</option>
+          ))}
+        </select>
+      </label>
+      <label class="field">
+        <span>Image size</span>
+        <select name="imageSize">
+          {sizes.map((s) => <option value={s} selected={s === size}>{s}
+          </option>)}
+        </select>
+      </label>
+    </div>
+  );
+}

@@ -1,0 +1,43 @@
+/** The model picker; after key validation it lists the key's models. */
+import { KNOWN_MODELS, type ModelInfo } from "../../lib/models.ts";
+
+export interface ModelSelectProps {
+  selected: string;
+  /** Models the validated key can use; undefined before validation. */
+  available?: readonly ModelInfo[];
+  unsupported?: readonly string[];
+}
+
+/** Changing the model refreshes the ratio and size choices. */
+export function ModelSelect(
+  { selected, available, unsupported = [] }: ModelSelectProps,
+) {
+  const models = available ?? KNOWN_MODELS;
+  return (
+    <label id="model-field" class="field">
+      <span>Model</span>
+      <select
+        name="model"
+        hx-get="/batches/options"
+        hx-trigger="change"
+        hx-target="#model-options"
+        hx-swap="outerHTML"
+        hx-include="closest form"
+      >
+        {models.map((m) => (
+          <option value={m.id} selected={m.id === selected}>
+            {m.label} ({m.id}){m.note ? ` — ${m.note}` : ""}
+          </option>
+        ))}
+      </select>
+      {available && (
+        <small class="hint">
+          {available.length} image model{available.length === 1 ? "" : "s"}{" "}
+          available to this key.
+          {unsupported.length > 0 &&
+            ` Also listed, not yet supported here: ${unsupported.join(", ")}.`}
+        </small>
+      )}
+    </label>
+  );
+}

@@ -1,0 +1,64 @@
+/**
+ * The element that owns a run's stream. It lives in the layout's activity
+ * region, so moving between pages does not interrupt the run; it posts the
+ * key from the header field once, on load (K2: nothing else keeps the key).
+ */
+import type { Batch } from "../../db/schema.ts";
+import type { RunMode } from "../../db/batch_queries.ts";
+
+/** Starts the run as soon as it is inserted. */
+export function RunStarter({ batch, mode }: { batch: Batch; mode: RunMode }) {
+  return (
+    <div
+      id={`run-${batch.id}`}
+      class="run"
+      hx-post={`/batches/${batch.id}/run?mode=${mode}`}
+      hx-trigger="load"
+      hx-include="#api-key"
+      hx-swap="outerHTML"
+      data-batch={batch.id}
+    >
+      <span id={`run-status-${batch.id}`} class="run-status">
+        Starting “{batch.title}”…
+      </span>
+    </div>
+  );
+}
+
+/** Shown in the activity region while a run streams. */
+export function RunStatus(
+  { batch, message }: { batch: Batch; message?: string },
+) {
+  const done = batch.succeededCount + batch.failedCount;
+  return (
+    <span id={`run-status-${batch.id}`} class="run-status">
+      <a href={`/batches/${batch.id}`}>{batch.title}</a>: {done} of{" "}
+      {batch.itemCount} images
+      {message && ` · ${message}`}
+    </span>
+  );
+}
+
+/** Replaces the run element when its stream ends. */
+export function RunFinished({ batch }: { batch: Batch }) {
+  return (
+    <div id={`run-${batch.id}`} class={`run run-finished run-${batch.status}`}>
+      <a href={`/batches/${batch.id}`}>{batch.title}</a>: {batch.status} —{" "}
+      {batch.succeededCount} of {batch.itemCount} images saved
+      {batch.statusMessage && (
+        <span class="run-message">{batch.statusMessage}</span>
+      )}
+    </div>
+  );
+}
+
+/** A run that could not start (bad key, transport, already running…). */
+export function RunRefused(
+  { batchId, message }: { batchId: string; message: string },
+) {
+  return (
+    <div id={`run-${batchId}`} class="run run-refused" role="alert">
+      {message}
+    </div>
+  );
+}

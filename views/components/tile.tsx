@@ -1,0 +1,59 @@
+/** One item of a batch: its image, or its status and reason. */
+import type { Image, Item } from "../../db/schema.ts";
+import { formatUsd } from "../../lib/pricing.ts";
+
+const STATUS_TEXT: Record<Item["status"], string> = {
+  pending: "Waiting",
+  running: "Generating…",
+  succeeded: "Done",
+  failed: "Failed",
+  blocked: "Blocked by Google",
+  interrupted: "Interrupted",
+  cancelled: "Cancelled",
+};
+
+/** Swapped by id (`tile-<itemId>`) as events arrive. */
+export function Tile(
+  { item, image, batchId }: { item: Item; image?: Image; batchId: string },
+) {
+  const src = image && `/images/${batchId}/${image.fileName}`;
+  return (
+    <figure
+      id={`tile-${item.id}`}
+      class={`tile tile-${item.status}`}
+      data-status={item.status}
+    >
+      {src
+        ? (
+          <a
+            href={src}
+            target="_blank"
+            rel="noopener"
+            class="tile-image"
+            hx-boost="false"
+          >
+            <img
+              src={src}
+              alt={item.prompt}
+              loading="lazy"
+              width={image.width ?? undefined}
+              height={image.height ?? undefined}
+            />
+          </a>
+        )
+        : (
+          <div class="tile-placeholder">
+            <span class="badge">{STATUS_TEXT[item.status]}</span>
+            {item.errorMessage && <p class="tile-error">{item.errorMessage}</p>}
+          </div>
+        )}
+      <figcaption>
+        <span class="tile-prompt" title={item.prompt}>{item.prompt}</span>
+        <span class="tile-meta">
+          #{item.position + 1}.{item.imageIndex + 1}
+          {item.costUsd !== null && ` · ${formatUsd(item.costUsd)}`}
+        </span>
+      </figcaption>
+    </figure>
+  );
+}

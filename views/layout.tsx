@@ -1,0 +1,81 @@
+/** The page shell: header with the key field and the activity region, and `main`. */
+import type { Child } from "hono/jsx";
+import { COST_LABEL } from "../lib/pricing.ts";
+
+export interface LayoutProps {
+  title: string;
+  children: Child;
+}
+
+/** Full HTML document. The key field is never rendered with a value (K2). */
+export function Layout({ title, children }: LayoutProps) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="referrer" content="no-referrer" />
+        <title>{`${title} · BatchGen`}</title>
+        <link rel="icon" href="data:," />
+        <link rel="stylesheet" href="/static/app.css" />
+        <script src="/static/htmx.min.js" defer></script>
+        <script src="/static/hx-sse.js" defer></script>
+      </head>
+      <body hx-boost:inherited="target:#main">
+        <header class="topbar">
+          <a class="brand" href="/">BatchGen</a>
+          <nav class="nav" aria-label="Main">
+            <a href="/">New batch</a>
+            <a href="/history">History</a>
+            <a href="/key">Your key</a>
+          </nav>
+        </header>
+        <KeyBar />
+        <div id="activity" class="activity" aria-live="polite"></div>
+        <main id="main" class="main" hx-history-elt>
+          {children}
+        </main>
+        <footer class="footer">
+          <p>
+            Cost figures are estimates: {COST_LABEL}. Google bills you directly.
+          </p>
+        </footer>
+      </body>
+    </html>
+  );
+}
+
+/** The key field lives in the header, kept in this tab only. */
+function KeyBar() {
+  return (
+    <section class="keybar" aria-label="Gemini API key">
+      <label for="api-key">Gemini API key</label>
+      <div class="keybar-row">
+        <input
+          type="password"
+          id="api-key"
+          name="apiKey"
+          autocomplete="off"
+          autocapitalize="off"
+          spellcheck={false}
+          placeholder="Paste your key (AIza… or AQ.…)"
+          hx-preserve
+        />
+        <button
+          type="button"
+          class="button secondary"
+          hx-post="/keys/validate"
+          hx-include="#api-key, select[name=model]"
+          hx-target="#key-status"
+        >
+          Validate
+        </button>
+      </div>
+      <p class="hint">
+        Kept only in this tab; paste it again after a reload.{" "}
+        <a href="/key">How your key is handled</a>
+      </p>
+      <div id="key-status" class="key-status" aria-live="polite"></div>
+    </section>
+  );
+}

@@ -1,0 +1,41 @@
+/** One batch: summary, actions and the grid of tiles. */
+import type { Batch, Image, Item } from "../../db/schema.ts";
+import { findModel } from "../../lib/models.ts";
+import { BatchSummary } from "../components/batch_summary.tsx";
+import { Tile } from "../components/tile.tsx";
+
+export interface BatchPageProps {
+  batch: Batch;
+  items: Item[];
+  images: Image[];
+  running: boolean;
+}
+
+/** The batch page; tiles and summary update live by id during a run. */
+export function BatchPage({ batch, items, images, running }: BatchPageProps) {
+  const imageByItem = new Map(images.map((image) => [image.itemId, image]));
+  const s = batch.settings;
+  return (
+    <section class="panel batch" id={`batch-${batch.id}`}>
+      <h1>{batch.title}</h1>
+      <p class="settings">
+        {findModel(batch.model)?.label ?? batch.model} · {s.aspectRatio} ·{" "}
+        {s.imageSize} · {s.imagesPerPrompt} per prompt · {s.concurrency}{" "}
+        in parallel · created{" "}
+        <time datetime={batch.createdAt.toISOString()}>
+          {batch.createdAt.toISOString().slice(0, 16).replace("T", " ")} UTC
+        </time>
+      </p>
+      <BatchSummary batch={batch} running={running} />
+      <div class="grid" id={`grid-${batch.id}`}>
+        {items.map((item) => (
+          <Tile
+            item={item}
+            image={imageByItem.get(item.id)}
+            batchId={batch.id}
+          />
+        ))}
+      </div>
+    </section>
+  );
+}

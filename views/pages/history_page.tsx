@@ -1,0 +1,105 @@
+/** History: the workspace's batches, newest first, searchable. */
+import type { Batch } from "../../db/schema.ts";
+import { findModel } from "../../lib/models.ts";
+import { formatUsd } from "../../lib/pricing.ts";
+
+export interface HistoryPageProps {
+  batches: Batch[];
+  query: string;
+  nextCursor: string | null;
+  workspaceToken: string;
+}
+
+/** A table of batches with status, counts, model and cost. */
+export function HistoryPage(
+  { batches, query, nextCursor, workspaceToken }: HistoryPageProps,
+) {
+  const more = nextCursor &&
+    `/history?${new URLSearchParams({
+      cursor: nextCursor,
+      ...(query ? { q: query } : {}),
+    })}`;
+  return (
+    <section class="panel">
+      <h1>History</h1>
+      <form class="search" action="/history" method="get" role="search">
+        <input
+          type="search"
+          name="q"
+          value={query}
+          placeholder="Search prompts and titles"
+          aria-label="Search"
+        />
+        <button type="submit" class="button secondary">Search</button>
+      </form>
+      {batches.length === 0
+        ? (
+          <p class="empty">
+            {query
+              ? "No batch matches that search."
+              : "No batches yet. Start one on the New batch page."}
+          </p>
+        )
+        : (
+          <div class="table-wrap">
+            <table class="history">
+              <thead>
+                <tr>
+                  <th>Batch</th>
+                  <th>Status</th>
+                  <th>Images</th>
+                  <th>Model</th>
+                  <th title="Estimated Google usage, not a BatchGen charge">
+                    Est. cost
+                  </th>
+                  <th>Created</th>
+                </tr>
+              </thead>
+              <tbody>
+                {batches.map((b) => (
+                  <tr id={`history-${b.id}`}>
+                    <td>
+                      <a href={`/batches/${b.id}`}>{b.title}</a>
+                    </td>
+                    <td>
+                      <span class={`badge badge-${b.status}`}>{b.status}</span>
+                    </td>
+                    <td>
+                      {b.succeededCount}/{b.itemCount}
+                      {b.failedCount > 0 && ` (${b.failedCount} failed)`}
+                    </td>
+                    <td>{findModel(b.model)?.label ?? b.model}</td>
+                    <td>
+                      {formatUsd(b.actualCostUsd)}{" "}
+                      <small>of est. {formatUsd(b.estimatedCostUsd)}</small>
+                    </td>
+                    <td>
+                      <time datetime={b.createdAt.toISOString()}>
+                        {b.createdAt.toISOString().slice(0, 16).replace(
+                          "T",
+                          " ",
+                        )}
+                      </time>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      {more && (
+        <p>
+          <a class="button secondary" href={more}>Older batches</a>
+        </p>
+      )}
+      <details class="token">
+        <summary>Use these batches from scripts</summary>
+        <p>
+          Send <code>Authorization: Bearer {workspaceToken}</code>{" "}
+          with JSON API calls to reach this workspace's batches. This token is
+          not your Gemini key; keep it private.
+        </p>
+      </details>
+    </section>
+  );
+}
