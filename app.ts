@@ -1,12 +1,13 @@
 /** Builds the Hono app from its dependencies; no I/O on import. */
 import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { bodyLimit } from "hono/body-limit";
-import { csrf } from "hono/csrf";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppDeps, AppEnv } from "./app_env.ts";
 import { LIMITS } from "./lib/limits.ts";
 import { isHttps } from "./lib/transport.ts";
 import { workspace } from "./lib/workspace.ts";
+import { sameOrigin } from "./lib/same_origin.ts";
 import { scrubError } from "./lib/scrub.ts";
 import { apiError, apiRoutes } from "./routes/api.ts";
 import { batchRoutes } from "./routes/batches.tsx";
@@ -54,7 +55,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     }
   });
   app.route("/", staticRoutes());
-  app.use(csrf());
+  app.use(sameOrigin({ trustProxy: config.trustProxy }));
   app.use(
     bodyLimit({
       maxSize: LIMITS.formBodyBytes,
@@ -72,6 +73,25 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
           ),
     }),
   );
+  // A form body that cannot be parsed (broken multipart, no boundary) is the
+  // client's mistake: 400, not the 500 page. Routes reuse the parsed body.
+  app.use(async function readableForm(c, next) {
+    const type = c.req.header("content-type") ?? "";
+    if (
+      c.req.raw.body &&
+      /^(multipart\/form-data|application\/x-www-form-urlencoded)\b/i.test(type)
+    ) {
+      try {
+        await c.req.parseBody();
+      } catch {
+        const message = "The form data could not be read; send it again.";
+        return c.req.path.startsWith("/api/")
+          ? apiError(c, 400, "malformed_body", message)
+          : c.text(message, 400);
+      }
+    }
+    await next();
+  });
   app.use(
     workspace({
       secureCookie: (url) =>
@@ -92,19 +112,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       : notFoundPage(c)
   );
   app.onError((error, c) => {
-    const status =
-      "getResponse" in error && typeof error.getResponse === "function"
-        ? (error.getResponse() as Response).status
-        : 500;
-    if (status < 500) {
+    if (error instanceof HTTPException && error.status < 500) {
+      // Hono's own 4xx (unreadable body, bad JSON): say so, never a 500.
+      const message =
+        "The request could not be read: check its body and Content-Type.";
       return c.req.path.startsWith("/api/")
-        ? apiError(
-          c,
-          status as 400,
-          "bad_request",
-          "The request could not be read.",
-        )
-        : c.text("The request could not be read.", status as 400);
+        ? apiError(c, error.status, "bad_request", message)
+        : c.text(message, error.status);
     }
     log.error("request failed", { path: c.req.path, error: scrubError(error) });
     return c.req.path.startsWith("/api/")

@@ -62,13 +62,14 @@ export async function createBatch(db: Db, input: NewBatch): Promise<Batch> {
     budgetUsd: input.budgetUsd ?? null,
     priceListDate: input.priceListDate,
   };
-  await db.transaction(async (tx) => {
-    await tx.insert(batches).values(batch);
-    // SQLite limits bound variables per statement; insert in chunks.
-    for (let i = 0; i < rows.length; i += 500) {
-      await tx.insert(items).values(rows.slice(i, i + 500));
-    }
-  });
+  // One batch() call is one atomic transaction that no other statement can
+  // interleave with, unlike an interactive transaction held across awaits.
+  const itemInserts = [];
+  // SQLite limits bound variables per statement; insert in chunks.
+  for (let i = 0; i < rows.length; i += 500) {
+    itemInserts.push(db.insert(items).values(rows.slice(i, i + 500)));
+  }
+  await db.batch([db.insert(batches).values(batch), ...itemInserts]);
   return batch;
 }
 
@@ -121,9 +122,20 @@ export async function listBatches(
   } = {},
 ): Promise<BatchPage> {
   const conditions = [eq(batches.workspaceId, workspaceId)];
-  const before = cursor ? Number(cursor) : NaN;
+  // The cursor is "<createdAt ms>_<id>" of the last batch shown: batches
+  // created in the same millisecond are ordered, and paged, by id.
+  const [time = "", lastId] = (cursor ?? "").split("_");
+  const before = time ? Number(time) : NaN;
   if (Number.isFinite(before)) {
-    conditions.push(lt(batches.createdAt, new Date(before)));
+    const at = new Date(before);
+    conditions.push(
+      lastId
+        ? or(
+          lt(batches.createdAt, at),
+          and(eq(batches.createdAt, at), lt(batches.id, lastId)),
+        )!
+        : lt(batches.createdAt, at),
+    );
   }
   if (query) {
     const pattern = `%${query.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
@@ -138,13 +150,13 @@ export async function listBatches(
     );
   }
   const rows = await db.select().from(batches).where(and(...conditions))
-    .orderBy(desc(batches.createdAt)).limit(limit + 1);
+    .orderBy(desc(batches.createdAt), desc(batches.id)).limit(limit + 1);
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return {
     batches: page,
     nextCursor: rows.length > limit && last
-      ? String(last.createdAt.getTime())
+      ? `${last.createdAt.getTime()}_${last.id}`
       : null,
   };
 }

@@ -2,14 +2,21 @@
 import { createClient } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
-import { fileURLToPath as fromFileUrl } from "node:url";
+import { fileURLToPath } from "node:url";
 import * as schema from "./schema.ts";
 
 export type Db = LibSQLDatabase<typeof schema>;
 
-const MIGRATIONS_DIR = fromFileUrl(new URL("./migrations", import.meta.url));
+const MIGRATIONS_DIR = fileURLToPath(new URL("./migrations", import.meta.url));
 
-/** Opens `url` (file:, libsql://, http(s)://, :memory:) and migrates it. */
+/**
+ * Opens `url` (file:, libsql://, http(s)://, :memory:) and migrates it.
+ *
+ * Writes that must be atomic use `db.batch()`, never `db.transaction()`: the
+ * local client hands an interactive transaction its own connection, and any
+ * other write while it is open fails with SQLITE_BUSY in this one-thread
+ * process. A batch runs to its end in one call on the one connection.
+ */
 export async function openDb(url: string): Promise<{ db: Db; close(): void }> {
   const client = createClient({ url });
   if (url.startsWith("file:") || url === ":memory:") {

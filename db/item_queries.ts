@@ -41,17 +41,21 @@ export async function recordImage(
   itemId: string,
   saved: SavedImage,
 ): Promise<{ item: Item; image: Image } | undefined> {
-  return await db.transaction(async (tx) => {
-    const [item] = await tx.update(items).set({
+  const owned = await db.query.items.findFirst({
+    where: inBatch(batchId, itemId),
+  });
+  if (!owned) return undefined;
+  // A retried item replaces its earlier image row, never duplicates it; the
+  // three writes are one atomic batch.
+  const [[item], , [image]] = await db.batch([
+    db.update(items).set({
       status: "succeeded",
       finishedAt: new Date(),
       errorKind: null,
       errorMessage: null,
-    }).where(inBatch(batchId, itemId)).returning();
-    if (!item) return undefined;
-    // A retried item replaces its earlier image row, never duplicates it.
-    await tx.delete(images).where(eq(images.itemId, itemId));
-    const [image] = await tx.insert(images).values({
+    }).where(eq(items.id, itemId)).returning(),
+    db.delete(images).where(eq(images.itemId, itemId)),
+    db.insert(images).values({
       id: newId(),
       itemId,
       batchId,
@@ -62,9 +66,9 @@ export async function recordImage(
       width: saved.width ?? null,
       height: saved.height ?? null,
       createdAt: new Date(),
-    }).returning();
-    return image ? { item, image } : undefined;
-  });
+    }).returning(),
+  ]);
+  return item && image ? { item, image } : undefined;
 }
 
 /** Records a final failure (message already scrubbed by the generator and again here by the caller). */

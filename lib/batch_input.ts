@@ -9,39 +9,52 @@ import { findModel, KNOWN_MODELS, sizeChoices } from "./models.ts";
 const modelIds = KNOWN_MODELS.map((m) => m.id);
 
 export const batchInputSchema = z.object({
-  title: z.string().trim().max(
+  title: z.string({ error: "Title: text expected." }).trim().max(
     LIMITS.titleChars,
     `Title: at most ${LIMITS.titleChars} characters.`,
   ).default(""),
   prompts: z.array(
-    z.string().trim().min(1, "Prompts cannot be empty.").max(
+    z.string({ error: "Each prompt must be text." }).trim().min(
+      1,
+      "Prompts cannot be empty.",
+    ).max(
       LIMITS.promptChars,
       `Each prompt can have at most ${LIMITS.promptChars} characters.`,
     ),
+    { error: "Prompts must be a list of texts." },
   ).min(1, "Write at least one prompt (one per line) or upload a file.").max(
     LIMITS.promptsPerBatch,
     `At most ${LIMITS.promptsPerBatch} prompts per batch.`,
   ),
-  model: z.string().refine((id) => modelIds.includes(id), {
-    message: `Unknown model. Choose one of: ${modelIds.join(", ")}.`,
-  }),
-  aspectRatio: z.string().default("1:1"),
-  imageSize: z.string().default(""),
-  imagesPerPrompt: z.coerce.number().int(
+  model: z.string({ error: "Choose a model." }).refine(
+    (id) => modelIds.includes(id),
+    {
+      message: `Unknown model. Choose one of: ${modelIds.join(", ")}.`,
+    },
+  ),
+  aspectRatio: z.string({ error: "Choose an aspect ratio." }).default("1:1"),
+  imageSize: z.string({ error: "Choose an image size." }).default(""),
+  imagesPerPrompt: z.coerce.number({
+    error: "Images per prompt must be a whole number.",
+  }).int(
     "Images per prompt must be a whole number.",
   )
     .min(1, "At least 1 image per prompt.").max(
       LIMITS.imagesPerPrompt,
       `At most ${LIMITS.imagesPerPrompt} images per prompt.`,
     ).default(1),
-  concurrency: z.coerce.number().int().min(1, "Parallel requests: 1 to 16.")
+  concurrency: z.coerce.number({ error: "Parallel requests: 1 to 16." }).int(
+    "Parallel requests: 1 to 16.",
+  ).min(1, "Parallel requests: 1 to 16.")
     .max(
       16,
       "Parallel requests: 1 to 16.",
     ).optional(),
-  budgetUsd: z.coerce.number().min(0, "The budget cannot be negative.").max(
-    1_000_000,
-  ).optional(),
+  budgetUsd: z.coerce.number({ error: "The budget must be a number of USD." })
+    .min(0, "The budget cannot be negative.").max(
+      1_000_000,
+      "The budget can be at most 1,000,000 USD.",
+    ).optional(),
 }).superRefine((input, ctx) => {
   const model = findModel(input.model);
   if (!model) return;

@@ -36,11 +36,12 @@ export function batchRoutes(deps: AppDeps) {
     const values = source
       ? {
         title: source.title,
-        prompts: [
-          ...new Set((await listItems(db, source.id)).map((i) => i.prompt)),
-        ].join("\n"),
+        // One item per prompt (image 0), so prompts repeated on purpose stay.
+        prompts: (await listItems(db, source.id))
+          .filter((i) => i.imageIndex === 0).map((i) => i.prompt).join("\n"),
         model: source.model,
         ...source.settings,
+        budgetUsd: source.budgetUsd ?? undefined,
       }
       : {};
     return page(

@@ -1,7 +1,7 @@
 /** History: the workspace's batches, newest first, searchable. */
 import type { Batch } from "../../db/schema.ts";
 import { findModel } from "../../lib/models.ts";
-import { formatUsd } from "../../lib/pricing.ts";
+import { COST_LABEL, formatUsd } from "../../lib/pricing.ts";
 
 export interface HistoryPageProps {
   batches: Batch[];
@@ -85,6 +85,7 @@ export function HistoryPage(
                 ))}
               </tbody>
             </table>
+            <p class="hint">{COST_LABEL}. Google bills you directly.</p>
           </div>
         )}
       {more && (

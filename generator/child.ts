@@ -1,0 +1,131 @@
+/**
+ * Child-process mode (design.md §4): the key in the environment, one JSON job
+ * on stdin, JSON-line events on stdout, scrubbed free text on stderr. Exit 0
+ * when the job ran (even with failed items), non-zero when it could not.
+ */
+import {
+  encodeEvent,
+  type GeneratorEvent,
+  type Job,
+  jobSchema,
+} from "./protocol.ts";
+import { createGeminiRequester } from "./gemini.ts";
+import { runPool } from "./pool.ts";
+import {
+  baseUrlFromEnv,
+  createLineWriter,
+  createStderr,
+  KEY_VARIABLE,
+  type LineWriter,
+  onTerminate,
+  redirectConsole,
+  takeApiKey,
+} from "./process_io.ts";
+import { scrub, scrubError } from "../lib/scrub.ts";
+import { removeTempFiles } from "../lib/storage.ts";
+
+/** Exit code when the job could not run because of bad input. */
+export const EXIT_USAGE = 2;
+/** Exit code when the job could not run for another reason. */
+export const EXIT_FAILURE = 1;
+
+// After a signal, in-flight requests are aborted at once; this only bounds a
+// hung file write.
+const SIGNAL_GRACE_MS = 5_000;
+
+/** Runs one job as the server's child process; resolves with the exit code. */
+export async function runChild(): Promise<number> {
+  const apiKey = takeApiKey();
+  const secrets = apiKey ? [apiKey] : [];
+  const stderr = createStderr(secrets);
+  redirectConsole(stderr);
+  const code = await runChildWith(apiKey, stderr);
+  await stderr.flush();
+  return code;
+}
+
+async function runChildWith(
+  apiKey: string | undefined,
+  stderr: LineWriter,
+): Promise<number> {
+  if (!apiKey) {
+    stderr.write(`Cannot run the generator: ${KEY_VARIABLE} is not set`);
+    return EXIT_USAGE;
+  }
+  const job = await readJob(stderr);
+  if (!job) return EXIT_USAGE;
+  const base = baseUrlFromEnv();
+  if (base.error) {
+    stderr.write(`Cannot run the generator: ${base.error}`);
+    return EXIT_USAGE;
+  }
+  try {
+    await Deno.mkdir(job.outputDir, { recursive: true });
+  } catch (error) {
+    stderr.write(
+      `Cannot run the generator: cannot create the output directory: ${
+        scrubError(error, [apiKey])
+      }`,
+    );
+    return EXIT_FAILURE;
+  }
+
+  const stdout = createLineWriter(Deno.stdout.writable);
+  const emit = (event: GeneratorEvent) => {
+    // Messages are scrubbed where they are made; this is the backstop.
+    const safe = "message" in event
+      ? { ...event, message: scrub(event.message, [apiKey]) }
+      : event;
+    stdout.write(encodeEvent(safe));
+  };
+  const interrupt = new AbortController();
+  let exitCode = 0;
+  const removeListeners = onTerminate((signalCode) => {
+    if (interrupt.signal.aborted) Deno.exit(signalCode);
+    exitCode = signalCode;
+    interrupt.abort();
+    Deno.unrefTimer(setTimeout(() => Deno.exit(signalCode), SIGNAL_GRACE_MS));
+  });
+  try {
+    const result = await runPool(job, {
+      request: createGeminiRequester({
+        apiKey,
+        baseUrl: job.apiBaseUrl ?? base.url,
+      }),
+      emit,
+      signal: interrupt.signal,
+      secrets: [apiKey],
+    });
+    if (result.interrupted) stderr.write("Generator interrupted by a signal");
+  } catch (error) {
+    stderr.write(`Generator failed: ${scrubError(error, [apiKey])}`);
+    exitCode = EXIT_FAILURE;
+  } finally {
+    removeListeners();
+    // Renamed files stay; temp files of writes cut short go.
+    if (exitCode !== 0) await removeTempFiles(job.outputDir).catch(() => 0);
+    await stdout.flush();
+  }
+  return exitCode;
+}
+
+async function readJob(stderr: LineWriter): Promise<Job | undefined> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await new Response(Deno.stdin.readable).text());
+  } catch {
+    stderr.write(
+      "Cannot run the generator: the job on stdin is not valid JSON",
+    );
+    return undefined;
+  }
+  const parsed = jobSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) =>
+      `${issue.path.join(".") || "(job)"}: ${issue.message}`
+    );
+    stderr.write(`Cannot run the generator: invalid job: ${issues.join("; ")}`);
+    return undefined;
+  }
+  return parsed.data;
+}

@@ -1,0 +1,109 @@
+/**
+ * The generator process's edges: taking the key out of the environment (K4),
+ * one serialised writer per output stream, scrubbed stderr (K5), and
+ * SIGTERM/SIGINT turned into an abort.
+ */
+import { scrub } from "../lib/scrub.ts";
+
+export const KEY_VARIABLE = "GEMINI_API_KEY";
+export const BASE_URL_VARIABLE = "GEMINI_BASE_URL";
+
+/** Writes whole chunks in call order; a chunk never interleaves another. */
+export interface LineWriter {
+  write(text: string): void;
+  /** Resolves when everything written so far has reached the stream. */
+  flush(): Promise<void>;
+}
+
+/**
+ * Reads the key once and removes it from the environment at once, so
+ * nothing later in this process (the SDK included) can find it there.
+ */
+export function takeApiKey(): string | undefined {
+  const key = Deno.env.get(KEY_VARIABLE)?.trim();
+  Deno.env.delete(KEY_VARIABLE);
+  return key || undefined;
+}
+
+/** The base URL override from the environment, if it is a valid http(s) URL. */
+export function baseUrlFromEnv(): { url?: string; error?: string } {
+  const value = Deno.env.get(BASE_URL_VARIABLE)?.trim();
+  if (!value) return {};
+  try {
+    const url = new URL(value);
+    if (url.protocol === "http:" || url.protocol === "https:") {
+      return { url: value.replace(/\/+$/, "") };
+    }
+  } catch {
+    // Reported below.
+  }
+  return { error: `${BASE_URL_VARIABLE} must be an http(s) URL` };
+}
+
+/**
+ * A writer that queues every chunk behind the previous one. Write errors
+ * (the parent closed the pipe) end the writer quietly instead of crashing.
+ */
+export function createLineWriter(
+  stream: WritableStream<Uint8Array>,
+  transform: (text: string) => string = (text) => text,
+): LineWriter {
+  const writer = stream.getWriter();
+  const encoder = new TextEncoder();
+  let chain = Promise.resolve();
+  let broken = false;
+  return {
+    write(text) {
+      if (broken) return;
+      const bytes = encoder.encode(transform(text));
+      chain = chain.then(() => writer.write(bytes)).catch(() => {
+        broken = true;
+      });
+    },
+    flush: () => chain,
+  };
+}
+
+/** A stderr writer that scrubs every line with the key and ends it. */
+export function createStderr(secrets: readonly string[]): LineWriter {
+  const inner = createLineWriter(
+    Deno.stderr.writable,
+    (text) => scrub(text, secrets) + "\n",
+  );
+  return inner;
+}
+
+/**
+ * Sends `console.*` output (e.g. SDK warnings) to the scrubbed stderr: stdout
+ * belongs to the protocol, and nothing may reach stderr unscrubbed.
+ */
+export function redirectConsole(stderr: LineWriter): void {
+  const log = (...args: unknown[]) =>
+    stderr.write(
+      args.map((a) => typeof a === "string" ? a : Deno.inspect(a)).join(" "),
+    );
+  const target = globalThis.console as unknown as Record<string, unknown>;
+  for (const name of ["log", "info", "warn", "error", "debug", "trace"]) {
+    target[name] = log;
+  }
+}
+
+/**
+ * Calls `onSignal` on SIGTERM or SIGINT (with the signal's exit code) and
+ * returns a function that removes the listeners again.
+ */
+export function onTerminate(
+  onSignal: (exitCode: number) => void,
+): () => void {
+  const signals = [["SIGTERM", 143], ["SIGINT", 130]] as const;
+  const handlers = signals.map(([name, code]) => {
+    const handler = () => onSignal(code);
+    Deno.addSignalListener(name, handler);
+    return [name, handler] as const;
+  });
+  return () => {
+    for (const [name, handler] of handlers) {
+      Deno.removeSignalListener(name, handler);
+    }
+  };
+}

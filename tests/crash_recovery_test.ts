@@ -1,0 +1,163 @@
+/**
+ * [crash] Kill the real server with SIGKILL mid-batch, start it again on the
+ * same data dir and resume: nothing finished is lost, nothing is generated twice.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { startFakeGemini } from "./fake_gemini.ts";
+import { TEST_KEY } from "./_helpers.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+function startServer(env: Record<string, string>) {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "main.ts"],
+    cwd: ROOT,
+    env,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+}
+
+async function waitForServer(url: string) {
+  for (let i = 0; i < 100; i++) {
+    try {
+      const response = await fetch(url);
+      await response.body?.cancel();
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  throw new Error(`server did not start at ${url}`);
+}
+
+Deno.test("[crash] SIGKILL mid-batch, restart, resume to completion without duplicates", async () => {
+  await using fake = startFakeGemini({ latencyMs: 300 });
+  const dataDir = await Deno.makeTempDir({ prefix: "batchgen-crash-" });
+  const port = freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const env = {
+    PORT: String(port),
+    BATCHGEN_DATA_DIR: dataDir,
+    BATCHGEN_GEMINI_BASE_URL: fake.url,
+    PATH: Deno.env.get("PATH") ?? "",
+    HOME: Deno.env.get("HOME") ?? "",
+    ...(Deno.env.get("DENO_DIR")
+      ? { DENO_DIR: Deno.env.get("DENO_DIR")! }
+      : {}),
+  };
+  let server = startServer(env);
+  try {
+    await waitForServer(url);
+    const created = await fetch(`${url}/api/batches`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        prompts: Array.from({ length: 12 }, (_, i) => `crash prompt ${i}`),
+        model: "gemini-nano-banana-2.1",
+        concurrency: 2,
+      }),
+    });
+    const cookie = created.headers.get("set-cookie")!.split(";")[0]!;
+    const { id } = await created.json();
+    const run = await fetch(`${url}/api/batches/${id}/run`, {
+      method: "POST",
+      headers: { cookie, "x-goog-api-key": TEST_KEY },
+    });
+    const reader = run.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let saved = 0;
+    let text = "";
+    while (saved < 3) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+      saved = text.split("\n").filter((l) =>
+        l.includes('"image-saved"')
+      ).length;
+    }
+    server.kill("SIGKILL");
+    await server.status;
+    await reader.cancel().catch(() => {});
+    const requestsBeforeCrash = fake.stats().generate;
+    // Let an orphaned generator notice its parent is gone.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const requestsAfterOrphanWindow = fake.stats().generate;
+
+    server = startServer(env);
+    await waitForServer(url);
+    const after =
+      await (await fetch(`${url}/api/batches/${id}`, { headers: { cookie } }))
+        .json();
+    assert.equal(after.status, "interrupted");
+    assert.match(after.statusMessage, /Resume/);
+    const succeededBefore = after.items.filter((i: { status: string }) =>
+      i.status === "succeeded"
+    ).length;
+    assert.ok(
+      succeededBefore >= 3,
+      `at least the 3 saved images survive (got ${succeededBefore})`,
+    );
+    assert.ok(
+      after.items.every((i: { status: string }) =>
+        ["succeeded", "interrupted"].includes(i.status)
+      ),
+    );
+
+    const resumed = await fetch(`${url}/api/batches/${id}/run`, {
+      method: "POST",
+      headers: { cookie, "x-goog-api-key": TEST_KEY },
+    });
+    const lines = (await resumed.text()).split("\n").filter(Boolean).map((l) =>
+      JSON.parse(l)
+    );
+    const final = lines.at(-1);
+    assert.equal(final.type, "batch");
+    assert.equal(final.batch.status, "done");
+    assert.equal(final.batch.counts.succeeded, 12);
+    const resumedRequests = fake.stats().generate - requestsAfterOrphanWindow;
+    assert.equal(
+      resumedRequests,
+      12 - succeededBefore,
+      "the resume generates only the missing images",
+    );
+    assert.ok(
+      requestsAfterOrphanWindow - requestsBeforeCrash <= 2,
+      "an orphaned generator stops quickly",
+    );
+
+    const files = [...Deno.readDirSync(join(dataDir, "images", id))].map((e) =>
+      e.name
+    );
+    assert.equal(files.filter((f) => f.endsWith(".png")).length, 12);
+    assert.equal(
+      files.filter((f) => f.startsWith(".")).length,
+      0,
+      "no temp files left",
+    );
+    const manifest = JSON.parse(
+      await Deno.readTextFile(join(dataDir, "images", id, "manifest.json")),
+    );
+    assert.equal(
+      manifest.items.filter((i: { file: string | null }) => i.file).length,
+      12,
+    );
+  } finally {
+    try {
+      server.kill("SIGKILL");
+    } catch {
+      // Already gone.
+    }
+    await server.status;
+    await server.stderr.cancel().catch(() => {});
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  }
+});

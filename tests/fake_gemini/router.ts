@@ -1,0 +1,171 @@
+/**
+ * Routes, key checks, latency and bookkeeping for every request the fake
+ * receives (both `/v1/` and `/v1beta/`).
+ */
+import type { FakeGeminiOptions, RecordedRequest } from "../fake_gemini.ts";
+import { createBatch, getBatch } from "./batches.ts";
+import { getModel, listModels } from "./catalog.ts";
+import {
+  expiredKeyError,
+  invalidKeyError,
+  leakedKeyError,
+  missingKeyError,
+  routeNotFoundError,
+  unsupportedKeyError,
+} from "./errors.ts";
+import { answerGenerate } from "./generate.ts";
+import { googleError, type Outcome, sleep, toResponse } from "./http.ts";
+import type { FakeState } from "./state.ts";
+
+/** Recorded status of a held (timeout-fault) request whose client gave up (nginx's code). */
+export const CLIENT_CLOSED = 499;
+/** How long the timeout fault holds a request: Google's own unary limit. */
+const HOLD_MS = 10 * 60 * 1000;
+const PATH =
+  /^\/(v1|v1beta)\/(models|batches)(?:\/([^/:]+)(?::([A-Za-z]+))?)?$/;
+
+/** What a request path asks for. */
+export type Route =
+  | { kind: "list"; version: string }
+  | {
+    kind: "model" | "generate" | "batchCreate" | "batch";
+    version: string;
+    id: string;
+  }
+  | { kind: "unknown" };
+
+/** Maps method and path to a route; anything else is `unknown`. */
+export function matchRoute(method: string, pathname: string): Route {
+  const match = PATH.exec(pathname);
+  if (!match) return { kind: "unknown" };
+  const [, version = "", collection, id, action] = match;
+  if (collection === "models" && !id && method === "GET") {
+    return { kind: "list", version };
+  }
+  if (!id) return { kind: "unknown" };
+  if (collection === "batches") {
+    return !action && method === "GET"
+      ? { kind: "batch", version, id }
+      : { kind: "unknown" };
+  }
+  if (!action && method === "GET") return { kind: "model", version, id };
+  if (action === "generateContent" && method === "POST") {
+    return { kind: "generate", version, id };
+  }
+  if (action === "batchGenerateContent" && method === "POST") {
+    return { kind: "batchCreate", version, id };
+  }
+  return { kind: "unknown" };
+}
+
+/** The key problem Google would report for `key`, if any. */
+export function checkKey(
+  options: FakeGeminiOptions,
+  key: string,
+): Outcome | undefined {
+  if (!key) return missingKeyError();
+  if (options.leakedKeys?.includes(key)) return leakedKeyError();
+  if (options.expiredKeys?.includes(key)) return expiredKeyError();
+  if (options.unsupportedKeys?.includes(key)) return unsupportedKeyError();
+  const invalid = options.invalidKeys
+    ? options.invalidKeys.includes(key)
+    : key.startsWith("bad-");
+  return invalid ? invalidKeyError(key) : undefined;
+}
+
+function parseJson(raw: string): { ok: boolean; value: unknown } {
+  try {
+    return { ok: true, value: JSON.parse(raw) };
+  } catch {
+    return { ok: false, value: undefined };
+  }
+}
+
+async function dispatch(
+  state: FakeState,
+  route: Route,
+  url: URL,
+  key: string,
+  body: unknown,
+): Promise<Outcome> {
+  if (route.kind === "unknown") return routeNotFoundError();
+  const denied = checkKey(state.options, key);
+  if (denied) return denied;
+  switch (route.kind) {
+    case "list":
+      return listModels(state.models, url.searchParams);
+    case "model":
+      return getModel(state.models, route.id, route.version);
+    case "generate":
+      return await answerGenerate(state, {
+        version: route.version,
+        model: route.id,
+        key,
+        body,
+      });
+    case "batchCreate":
+      return createBatch(state, route.version, route.id, body);
+    case "batch":
+      return await getBatch(state, route.id);
+  }
+}
+
+/** Answers one HTTP request and records it. */
+export async function handleRequest(
+  state: FakeState,
+  request: Request,
+): Promise<Response> {
+  const url = new URL(request.url);
+  const raw = await request.text().catch(() => "");
+  const parsed = parseJson(raw);
+  const record: RecordedRequest = {
+    method: request.method,
+    path: url.pathname,
+    query: Object.fromEntries(url.searchParams),
+    headers: Object.fromEntries(request.headers),
+    body: raw === "" ? null : parsed.ok ? parsed.value : raw,
+    status: 0,
+  };
+  state.requests.push(record);
+  const route = matchRoute(request.method, url.pathname);
+  const generating = route.kind === "generate";
+  if (generating) {
+    state.generate++;
+    state.inFlight++;
+    state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
+  }
+  // Like Google, `?key=` works too; the header wins when both are sent.
+  const key = request.headers.get("x-goog-api-key") ??
+    url.searchParams.get("key") ?? "";
+  try {
+    let outcome: Outcome;
+    try {
+      outcome = await dispatch(state, route, url, key, parsed.value);
+    } catch (error) {
+      outcome = googleError(500, `Fake Gemini failed: ${String(error)}`);
+    }
+    if (outcome.hold) {
+      // Only held answers read request.signal: under Deno 2.9's legacy abort
+      // mode, reading it prints a one-off warning once the answer goes out.
+      // Latency sleeps end at close() instead; Google, too, finishes (and
+      // bills) a request whose client went away.
+      await sleep(
+        HOLD_MS,
+        AbortSignal.any([request.signal, state.closing.signal]),
+      );
+    } else if (generating) {
+      const latency = (state.options.latencyMs ?? 0) + (outcome.delayMs ?? 0);
+      await sleep(latency, state.closing.signal);
+    }
+    record.status = outcome.hold && request.signal.aborted
+      ? CLIENT_CLOSED
+      : outcome.status;
+    if (generating) {
+      state.byStatus[record.status] = (state.byStatus[record.status] ?? 0) + 1;
+    }
+    state.options.onRequest?.(record);
+    return toResponse(outcome);
+  } finally {
+    if (generating) state.inFlight--;
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Everything one fake remembers between requests.
+ */
+import type { FakeGeminiOptions, RecordedRequest } from "../fake_gemini.ts";
+import type { BatchJob } from "./batches.ts";
+import { buildCatalog, defaultModelIds, type ModelEntry } from "./catalog.ts";
+import { seededRandom } from "./scenarios.ts";
+
+/** Mutable state of one fake server. */
+export interface FakeState {
+  options: FakeGeminiOptions;
+  models: ModelEntry[];
+  random: () => number;
+  /** Failures already served per exact prompt, for `[fail-times:…]`. */
+  failures: Map<string, number>;
+  /** Arrival times of generateContent requests inside the rate window. */
+  admitted: number[];
+  batches: Map<string, BatchJob>;
+  requests: RecordedRequest[];
+  generate: number;
+  byStatus: Record<number, number>;
+  inFlight: number;
+  maxInFlight: number;
+  /** Aborted by close(), so held and sleeping requests end at once. */
+  closing: AbortController;
+}
+
+/** Fresh state for `options`. */
+export function createState(options: FakeGeminiOptions): FakeState {
+  return {
+    options,
+    models: buildCatalog(options.models ?? defaultModelIds()),
+    random: seededRandom(options.seed ?? 1),
+    failures: new Map(),
+    admitted: [],
+    batches: new Map(),
+    requests: [],
+    generate: 0,
+    byStatus: {},
+    inFlight: 0,
+    maxInFlight: 0,
+    closing: new AbortController(),
+  };
+}
