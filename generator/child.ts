@@ -15,6 +15,7 @@ import {
   baseUrlFromEnv,
   createLineWriter,
   createStderr,
+  guardUncaught,
   KEY_VARIABLE,
   type LineWriter,
   onTerminate,
@@ -39,6 +40,7 @@ export async function runChild(): Promise<number> {
   const secrets = apiKey ? [apiKey] : [];
   const stderr = createStderr(secrets);
   redirectConsole(stderr);
+  guardUncaught(stderr, secrets);
   const code = await runChildWith(apiKey, stderr);
   await stderr.flush();
   return code;
@@ -80,11 +82,16 @@ async function runChildWith(
   };
   const interrupt = new AbortController();
   let exitCode = 0;
-  const removeListeners = onTerminate((signalCode) => {
+  const stop = (signalCode: number) => {
     if (interrupt.signal.aborted) Deno.exit(signalCode);
     exitCode = signalCode;
     interrupt.abort();
     Deno.unrefTimer(setTimeout(() => Deno.exit(signalCode), SIGNAL_GRACE_MS));
+  };
+  const removeListeners = onTerminate(stop);
+  const stopWatching = watchParent(() => {
+    stderr.write("Generator stopped: the server that started it is gone");
+    stop(EXIT_FAILURE);
   });
   try {
     const result = await runPool(job, {
@@ -102,6 +109,7 @@ async function runChildWith(
     exitCode = EXIT_FAILURE;
   } finally {
     removeListeners();
+    stopWatching();
     // Renamed files stay; temp files of writes cut short go.
     if (exitCode !== 0) await removeTempFiles(job.outputDir).catch(() => 0);
     await stdout.flush();
@@ -128,4 +136,18 @@ async function readJob(stderr: LineWriter): Promise<Job | undefined> {
     return undefined;
   }
   return parsed.data;
+}
+
+/**
+ * A server killed with SIGKILL cannot stop its generator, and an orphan that
+ * kept generating would race the restarted server's Resume and pay twice for
+ * the same items. The child notices it was re-parented and stops.
+ */
+function watchParent(onGone: () => void, everyMs = 250): () => void {
+  const parent = Deno.ppid;
+  const timer = setInterval(() => {
+    if (Deno.ppid !== parent) onGone();
+  }, everyMs);
+  Deno.unrefTimer(timer);
+  return () => clearInterval(timer);
 }

@@ -16,6 +16,7 @@ import {
   baseUrlFromEnv,
   createLineWriter,
   createStderr,
+  guardUncaught,
   KEY_VARIABLE,
   type LineWriter,
   onTerminate,
@@ -29,8 +30,10 @@ import { removeTempFiles, writeFileAtomic } from "../lib/storage.ts";
 export async function runCli(args: readonly string[]): Promise<number> {
   // Take the key out of the environment before anything else runs.
   const apiKey = takeApiKey();
-  const stderr = createStderr(apiKey ? [apiKey] : []);
+  const secrets = apiKey ? [apiKey] : [];
+  const stderr = createStderr(secrets);
   redirectConsole(stderr);
+  guardUncaught(stderr, secrets);
   const code = await runCliWith(args, apiKey, stderr);
   await stderr.flush();
   return code;

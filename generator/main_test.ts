@@ -4,119 +4,19 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { decodeEvent, type GeneratorEvent, type Job } from "./protocol.ts";
+import { decodeEvent, type GeneratorEvent } from "./protocol.ts";
 import { sha256Hex } from "../lib/storage.ts";
 import { startFakeGemini } from "../tests/fake_gemini.ts";
-
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const GOOD_KEY = "AQ.Ab8RN6Lq-main-test-key-7f3c9e2d41b6a5";
-const BAD_KEY = "bad-key-zq8Wm3Xr5Tn1Vb7Kc9Lp2Hs4";
-
-interface ChildResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-  events: GeneratorEvent[];
-}
-
-function childEnv(
-  key: string | undefined,
-  baseUrl: string,
-): Record<string, string> {
-  const env: Record<string, string> = {
-    GEMINI_BASE_URL: baseUrl,
-    PATH: Deno.env.get("PATH") ?? "",
-    HOME: Deno.env.get("HOME") ?? "",
-    NO_COLOR: "1",
-  };
-  const denoDir = Deno.env.get("DENO_DIR");
-  if (denoDir) env.DENO_DIR = denoDir;
-  if (key !== undefined) env.GEMINI_API_KEY = key;
-  return env;
-}
-
-function spawn(args: string[], env: Record<string, string>) {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--allow-net=127.0.0.1",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "generator/main.ts",
-      ...args,
-    ],
-    cwd: ROOT,
-    clearEnv: true,
-    env,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-}
-
-async function runChild(
-  input: string,
-  env: Record<string, string>,
-  args: string[] = [],
-): Promise<ChildResult> {
-  const child = spawn(args, env);
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(input));
-  await writer.close();
-  const output = await child.output();
-  const stdout = new TextDecoder().decode(output.stdout);
-  const stderr = new TextDecoder().decode(output.stderr);
-  // Only the child mode speaks the protocol on stdout.
-  const events = args.length > 0
-    ? []
-    : stdout.split("\n").filter((l) => l.trim()).map(decodeEvent);
-  return { code: output.code, stdout, stderr, events };
-}
-
-function makeJob(
-  outputDir: string,
-  prompts: string[],
-  extra: Partial<Job> = {},
-): Job {
-  return {
-    batchId: "batch-1",
-    model: "gemini-3.1-flash-lite-image",
-    aspectRatio: "1:1",
-    imageSize: "1K",
-    concurrency: 3,
-    outputDir,
-    timeoutMs: 20_000,
-    maxAttempts: 3,
-    items: prompts.map((prompt, position) => ({
-      itemId: `item-${position}`,
-      position,
-      imageIndex: 0,
-      prompt,
-    })),
-    ...extra,
-  };
-}
-
-function assertNoKey(key: string, ...texts: string[]) {
-  for (const text of texts) {
-    for (let i = 0; i + 8 <= key.length; i++) {
-      assert.equal(
-        text.includes(key.slice(i, i + 8)),
-        false,
-        "key fragment in output",
-      );
-    }
-  }
-}
-
-async function listDir(dir: string): Promise<string[]> {
-  const names: string[] = [];
-  for await (const entry of Deno.readDir(dir)) names.push(entry.name);
-  return names.sort();
-}
+import {
+  assertNoKey,
+  BAD_KEY,
+  childEnv,
+  GOOD_KEY,
+  listDir,
+  makeJob,
+  runChild,
+  spawn,
+} from "./child_test_helpers.ts";
 
 Deno.test("[child] generates, blocks and retries against the fake", async () => {
   await using fake = startFakeGemini();
@@ -277,85 +177,4 @@ Deno.test("[child] exits promptly on SIGTERM and leaves no temp files", async ()
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-});
-
-Deno.test("[cli] writes images and a key-free manifest", async () => {
-  await using fake = startFakeGemini();
-  const dir = await Deno.makeTempDir();
-  try {
-    const prompts = join(dir, "prompts.txt");
-    await Deno.writeTextFile(
-      prompts,
-      "# my prompts\na lighthouse\n\na fox [block:IMAGE_SAFETY]\n",
-    );
-    const out = join(dir, "out");
-    const args = [
-      "--prompts",
-      prompts,
-      "--out",
-      out,
-      "--model",
-      "gemini-3.1-flash-lite-image",
-      "--images-per-prompt",
-      "2",
-      "--concurrency",
-      "2",
-    ];
-    const result = await runChild("", childEnv(GOOD_KEY, fake.url), args);
-    assert.equal(result.code, 1, result.stderr);
-    assert.match(result.stderr, /\[\d\/4\] saved 0001-1\.\w+/);
-    assert.match(result.stderr, /0002-1 failed \(blocked\)/);
-    const text = await Deno.readTextFile(join(out, "manifest.json"));
-    const manifest = JSON.parse(text);
-    assert.equal(manifest.generator, "BatchGen CLI");
-    assert.equal(manifest.model, "gemini-3.1-flash-lite-image");
-    assert.deepEqual(manifest.settings, {
-      aspectRatio: "1:1",
-      imageSize: "1K",
-      imagesPerPrompt: 2,
-      concurrency: 2,
-    });
-    assert.deepEqual(manifest.counts, { succeeded: 2, failed: 2 });
-    assert.deepEqual(
-      manifest.items.map((i: { status: string }) => i.status),
-      ["succeeded", "succeeded", "blocked", "blocked"],
-    );
-    assert.equal(
-      manifest.items[0].file,
-      (await listDir(out)).find((n) => n.startsWith("0001-1")),
-    );
-    assert.match(manifest.items[0].sha256, /^[0-9a-f]{64}$/);
-    assertNoKey(GOOD_KEY, text, result.stdout, result.stderr);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
-Deno.test("[cli] rejects bad usage with exit code 2", async () => {
-  const env = childEnv(GOOD_KEY, "http://127.0.0.1:9");
-  const badModel = await runChild("", env, [
-    "--prompts",
-    "p.txt",
-    "--out",
-    "o",
-    "--model",
-    "imagen-4",
-  ]);
-  assert.equal(badModel.code, 2);
-  assert.match(badModel.stderr, /Unknown model "imagen-4"/);
-  const badSize = await runChild("", env, [
-    "--prompts",
-    "p.txt",
-    "--out",
-    "o",
-    "--model",
-    "gemini-3.1-flash-lite-image",
-    "--size",
-    "4K",
-  ]);
-  assert.equal(badSize.code, 2);
-  assert.match(badSize.stderr, /Size "4K" is not offered/);
-  const help = await runChild("", env, ["--help"]);
-  assert.equal(help.code, 0);
-  assert.match(help.stdout, /--prompts FILE/);
 });

@@ -5,13 +5,7 @@
  * daily-quota failure stops the whole batch at once.
  */
 import type { GeneratorEvent, Job, JobItem } from "./protocol.ts";
-import {
-  decodeImage,
-  type Failure,
-  type Outcome,
-  type RequestImage,
-  RequestTimeoutError,
-} from "./gemini.ts";
+import type { Failure, Outcome, RequestImage } from "./gemini.ts";
 import {
   type AdaptiveOptions,
   type BackoffOptions,
@@ -24,17 +18,16 @@ import {
   stopMessage,
   stopsBatch,
 } from "./retry.ts";
-import { type SavedImage, saveImage } from "./save_image.ts";
-import { scrubError } from "../lib/scrub.ts";
+import { saveImage } from "./save_image.ts";
+import {
+  type SaveFn,
+  type Sleep,
+  sleep,
+  storeImage,
+  timedRequest,
+} from "./attempt.ts";
 
-/** Waits `ms`, or less when `signal` aborts; never rejects. */
-export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
-
-/** Writes one image of an item; the default writes into `job.outputDir`. */
-export type SaveFn = (
-  item: JobItem,
-  image: { bytes: Uint8Array; mimeType: string },
-) => Promise<SavedImage>;
+export { type SaveFn, type Sleep, sleep } from "./attempt.ts";
 
 /** What the pool needs from outside; everything but two has a default. */
 export interface PoolOptions {
@@ -65,22 +58,6 @@ interface Attempt {
   item: JobItem;
   attempt: number;
   notBefore: number;
-}
-
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** The real `Sleep`, on `setTimeout`; the timer is cleared on abort. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(id);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const id = setTimeout(done, Math.min(MAX_TIMER_MS, Math.max(0, ms)));
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
 
 /** Runs every item of `job`, emitting protocol events; resolves at the end. */
@@ -190,36 +167,22 @@ export async function runPool(
   async function runAttempt(entry: Attempt, startSeq: number) {
     const { item, attempt } = entry;
     emit({ type: "item-started", itemId: item.itemId, attempt });
-    const outcome = await requestWithTimeout(item);
+    const outcome = await timedRequest(options.request, {
+      model: job.model,
+      prompt: item.prompt,
+      aspectRatio: job.aspectRatio,
+      ...(job.imageSize === undefined ? {} : { imageSize: job.imageSize }),
+    }, { stop: stop.signal, timeoutMs: job.timeoutMs, wait, secrets });
     if (!outcome.ok) {
       return onFailure(entry, startSeq, outcome.failure, outcome);
     }
-    let bytes: Uint8Array;
-    try {
-      bytes = decodeImage(outcome.image);
-    } catch (error) {
-      const message = `Google sent image data that cannot be decoded: ${
-        scrubError(error, secrets)
-      }`;
-      return onFailure(
-        entry,
-        startSeq,
-        { kind: "malformed", message },
-        outcome,
-      );
-    }
-    let saved: SavedImage;
-    try {
-      saved = await save(item, { bytes, mimeType: outcome.image.mimeType });
-    } catch (error) {
-      const message = `Cannot save the image: ${scrubError(error, secrets)}`;
-      return finalFailure(item, { kind: "storage", message }, outcome);
-    }
+    const stored = await storeImage(save, item, outcome.image, secrets);
+    if (!stored.ok) return onFailure(entry, startSeq, stored.failure, outcome);
     limit.onSuccess(now());
     if (outcome.usage) {
       emit({ type: "usage", itemId: item.itemId, ...outcome.usage });
     }
-    emit({ type: "image-saved", itemId: item.itemId, ...saved });
+    emit({ type: "image-saved", itemId: item.itemId, ...stored.saved });
     result.succeeded++;
   }
 
@@ -274,54 +237,4 @@ export async function runPool(
     emit({ type: "batch-stopped", ...result.stopped });
     stop.abort();
   }
-
-  async function requestWithTimeout(item: JobItem): Promise<Outcome> {
-    const timeout = new AbortController();
-    const signal = AbortSignal.any([stop.signal, timeout.signal]);
-    const timer = new AbortController();
-    wait(job.timeoutMs, timer.signal).then(() => {
-      if (!timer.signal.aborted) {
-        timeout.abort(new RequestTimeoutError(job.timeoutMs));
-      }
-    });
-    const request = {
-      model: job.model,
-      prompt: item.prompt,
-      aspectRatio: job.aspectRatio,
-      ...(job.imageSize === undefined ? {} : { imageSize: job.imageSize }),
-    };
-    // Racing the abort keeps the pool on time even if a request function
-    // does not honour its signal.
-    let onAbort = () => {};
-    const aborted = new Promise<Outcome>((resolve) => {
-      onAbort = () => resolve(abortOutcome(signal));
-      signal.addEventListener("abort", onAbort, { once: true });
-      if (signal.aborted) onAbort();
-    });
-    try {
-      return await Promise.race([
-        options.request(request, signal).catch((error): Outcome => ({
-          ok: false,
-          failure: signal.aborted ? abortFailure(signal) : {
-            kind: "network",
-            message: scrubError(error, secrets),
-          },
-        })),
-        aborted,
-      ]);
-    } finally {
-      timer.abort();
-      signal.removeEventListener("abort", onAbort);
-    }
-  }
-}
-
-function abortFailure(signal: AbortSignal): Failure {
-  return signal.reason instanceof RequestTimeoutError
-    ? { kind: "timeout", message: signal.reason.message }
-    : { kind: "network", message: "The request was cancelled" };
-}
-
-function abortOutcome(signal: AbortSignal): Outcome {
-  return { ok: false, failure: abortFailure(signal) };
 }

@@ -3,7 +3,7 @@
  * one serialised writer per output stream, scrubbed stderr (K5), and
  * SIGTERM/SIGINT turned into an abort.
  */
-import { scrub } from "../lib/scrub.ts";
+import { scrub, scrubError } from "../lib/scrub.ts";
 
 export const KEY_VARIABLE = "GEMINI_API_KEY";
 export const BASE_URL_VARIABLE = "GEMINI_BASE_URL";
@@ -86,6 +86,25 @@ export function redirectConsole(stderr: LineWriter): void {
   for (const name of ["log", "info", "warn", "error", "debug", "trace"]) {
     target[name] = log;
   }
+}
+
+/**
+ * Routes uncaught errors through the scrubbed stderr instead of Deno's own
+ * report, which would print them (and whatever key they echo) verbatim.
+ */
+export function guardUncaught(
+  stderr: LineWriter,
+  secrets: readonly string[],
+): void {
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    stderr.write(`Unhandled rejection: ${scrubError(event.reason, secrets)}`);
+  });
+  globalThis.addEventListener("error", (event) => {
+    event.preventDefault();
+    stderr.write(`Uncaught error: ${scrubError(event.error, secrets)}`);
+    stderr.flush().then(() => Deno.exit(1));
+  });
 }
 
 /**

@@ -1,0 +1,134 @@
+/**
+ * The pieces of one attempt that do not need the pool's state: the request
+ * with its timeout, and turning a received image into a saved file.
+ */
+import {
+  decodeImage,
+  type Failure,
+  type ImageRequest,
+  type InlineImage,
+  type Outcome,
+  type RequestImage,
+  RequestTimeoutError,
+} from "./gemini.ts";
+import type { JobItem } from "./protocol.ts";
+import type { SavedImage } from "./save_image.ts";
+import { scrubError } from "../lib/scrub.ts";
+
+/** Waits `ms`, or less when `signal` aborts; never rejects. */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+/** Writes one image of an item. */
+export type SaveFn = (
+  item: JobItem,
+  image: { bytes: Uint8Array; mimeType: string },
+) => Promise<SavedImage>;
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The real `Sleep`, on `setTimeout`; the timer is cleared on abort. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(id);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const id = setTimeout(done, Math.min(MAX_TIMER_MS, Math.max(0, ms)));
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+/**
+ * Runs `request` with a timeout of `timeoutMs` (timed with `wait`), cut short
+ * when `stop` aborts. Resolves with an outcome and never throws.
+ */
+export async function timedRequest(
+  request: RequestImage,
+  input: ImageRequest,
+  options: {
+    stop: AbortSignal;
+    timeoutMs: number;
+    wait: Sleep;
+    secrets: readonly string[];
+  },
+): Promise<Outcome> {
+  const timeout = new AbortController();
+  const signal = AbortSignal.any([options.stop, timeout.signal]);
+  const timer = new AbortController();
+  options.wait(options.timeoutMs, timer.signal).then(() => {
+    if (!timer.signal.aborted) {
+      timeout.abort(new RequestTimeoutError(options.timeoutMs));
+    }
+  });
+  // Racing the abort keeps the pool on time even if a request function
+  // does not honour its signal.
+  let onAbort = () => {};
+  const aborted = new Promise<Outcome>((resolve) => {
+    onAbort = () => resolve({ ok: false, failure: abortFailure(signal) });
+    signal.addEventListener("abort", onAbort, { once: true });
+    if (signal.aborted) onAbort();
+  });
+  try {
+    return await Promise.race([
+      request(input, signal).catch((error): Outcome => ({
+        ok: false,
+        failure: signal.aborted ? abortFailure(signal) : {
+          kind: "network",
+          message: scrubError(error, options.secrets),
+        },
+      })),
+      aborted,
+    ]);
+  } finally {
+    timer.abort();
+    signal.removeEventListener("abort", onAbort);
+  }
+}
+
+/**
+ * Decodes and saves a received image. Broken base64 is "malformed" (worth a
+ * retry); a failed write is "storage" (not retried: the disk will not heal).
+ */
+export async function storeImage(
+  save: SaveFn,
+  item: JobItem,
+  image: InlineImage,
+  secrets: readonly string[],
+): Promise<{ ok: true; saved: SavedImage } | { ok: false; failure: Failure }> {
+  let bytes: Uint8Array;
+  try {
+    bytes = decodeImage(image);
+  } catch (error) {
+    return {
+      ok: false,
+      failure: {
+        kind: "malformed",
+        message: `Google sent image data that cannot be decoded: ${
+          scrubError(error, secrets)
+        }`,
+      },
+    };
+  }
+  try {
+    return {
+      ok: true,
+      saved: await save(item, { bytes, mimeType: image.mimeType }),
+    };
+  } catch (error) {
+    return {
+      ok: false,
+      failure: {
+        kind: "storage",
+        message: `Cannot save the image: ${scrubError(error, secrets)}`,
+      },
+    };
+  }
+}
+
+function abortFailure(signal: AbortSignal): Failure {
+  return signal.reason instanceof RequestTimeoutError
+    ? { kind: "timeout", message: signal.reason.message }
+    : { kind: "network", message: "The request was cancelled" };
+}

@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { parseCliArgs, parsePrompts } from "./cli_args.ts";
+
+const REQUIRED = ["--prompts", "p.txt", "--out", "out"];
+
+Deno.test("parseCliArgs() applies defaults", () => {
+  assert.deepEqual(parseCliArgs(REQUIRED), {
+    kind: "run",
+    options: {
+      promptsFile: "p.txt",
+      outDir: "out",
+      model: "gemini-nano-banana-2.1",
+      aspectRatio: "1:1",
+      imageSize: "1K",
+      imagesPerPrompt: 1,
+      concurrency: 4,
+      timeoutMs: 360_000,
+      maxAttempts: 4,
+    },
+  });
+});
+
+Deno.test("parseCliArgs() reads every option", () => {
+  const parsed = parseCliArgs([
+    ...REQUIRED,
+    "--model",
+    "models/gemini-3-pro-image",
+    "--aspect-ratio",
+    "16:9",
+    "--size",
+    "2K",
+    "--images-per-prompt",
+    "3",
+    "--concurrency",
+    "8",
+    "--timeout-ms",
+    "60000",
+    "--max-attempts",
+    "2",
+  ]);
+  assert.equal(parsed.kind, "run");
+  assert.deepEqual(parsed.kind === "run" && parsed.options, {
+    promptsFile: "p.txt",
+    outDir: "out",
+    model: "gemini-3-pro-image",
+    aspectRatio: "16:9",
+    imageSize: "2K",
+    imagesPerPrompt: 3,
+    concurrency: 8,
+    timeoutMs: 60_000,
+    maxAttempts: 2,
+  });
+});
+
+Deno.test("parseCliArgs() leaves imageSize out for models that take none", () => {
+  const parsed = parseCliArgs([
+    ...REQUIRED,
+    "--model",
+    "gemini-2.5-flash-image",
+  ]);
+  assert.equal(parsed.kind, "run");
+  assert.equal(parsed.kind === "run" && "imageSize" in parsed.options, false);
+});
+
+Deno.test("parseCliArgs() rejects bad usage with a clear message", async (t) => {
+  const cases: [string[], RegExp][] = [
+    [["--out", "o"], /--prompts FILE is required/],
+    [["--prompts", "p"], /--out DIR is required/],
+    [[...REQUIRED, "--model", "imagen-4.0-generate-001"], /Unknown model/],
+    [
+      [...REQUIRED, "--aspect-ratio", "8:1", "--model", "gemini-3-pro-image"],
+      /not offered/,
+    ],
+    [[...REQUIRED, "--size", "1k"], /Size "1k" is not offered/],
+    [
+      [...REQUIRED, "--concurrency", "0"],
+      /--concurrency must be a whole number from 1 to 16/,
+    ],
+    [[...REQUIRED, "--images-per-prompt", "2.5"], /--images-per-prompt/],
+    [[...REQUIRED, "--api-key", "x"], /Unknown option '--api-key'/],
+    [[...REQUIRED, "extra"], /positional/i],
+  ];
+  for (const [args, message] of cases) {
+    await t.step(args.join(" "), () => {
+      const parsed = parseCliArgs(args);
+      assert.equal(parsed.kind, "error");
+      assert.match(parsed.kind === "error" ? parsed.message : "", message);
+    });
+  }
+});
+
+Deno.test("parseCliArgs() answers --help", () => {
+  assert.deepEqual(parseCliArgs(["--help"]), { kind: "help" });
+  assert.deepEqual(parseCliArgs(["-h"]), { kind: "help" });
+});
+
+Deno.test("parsePrompts() skips blank lines and comments", () => {
+  assert.deepEqual(
+    parsePrompts(
+      "# header\r\na red fox\n\n   \n  # indented comment\n  a blue whale  \n",
+    ),
+    ["a red fox", "a blue whale"],
+  );
+});
