@@ -174,7 +174,9 @@ export function runnableStatuses(mode: RunMode): ItemStatus[] {
     "interrupted",
     "cancelled",
   ];
-  return mode === "retry" ? [...resumable, "failed"] : resumable;
+  // Retry also re-tries blocked items: safety filters misfire on harmless
+  // prompts, and the user asked for it (each attempt is billed by Google).
+  return mode === "retry" ? [...resumable, "failed", "blocked"] : resumable;
 }
 
 export type RunMode = "resume" | "retry";

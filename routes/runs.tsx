@@ -7,6 +7,11 @@ import { streamSSE } from "hono/streaming";
 import type { AppDeps, AppEnv } from "../app_env.ts";
 import { getBatch, type RunMode } from "../db/batch_queries.ts";
 import { parseApiKey } from "../lib/api_key.ts";
+import {
+  budgetProblem,
+  parseBudgetChange,
+  setBatchBudget,
+} from "../lib/budget.ts";
 import { runBatch, type RunUpdate } from "../lib/run_batch.ts";
 import { keyTransportProblem } from "../lib/transport.ts";
 import { scrubError } from "../lib/scrub.ts";
@@ -33,16 +38,44 @@ export function runRoutes(deps: AppDeps) {
     if (!batch) {
       return c.html(<p class="run run-refused">No such batch.</p>, 404);
     }
+    // A new budget cap typed next to Resume travels on in the run's URL.
+    const budget = c.req.query("budgetUsd");
+    const change = parseBudgetChange(budget);
+    if (!change.ok) {
+      return c.html(
+        <RunRefused
+          batchId={batch.id}
+          message={`${change.message} Correct it and press Resume again.`}
+        />,
+        400,
+      );
+    }
     return c.html(
-      <RunStarter batch={batch} mode={runMode(c.req.query("mode"))} />,
+      <RunStarter
+        batch={batch}
+        mode={runMode(c.req.query("mode"))}
+        budgetUsd={budget}
+      />,
     );
   });
 
   app.post("/batches/:id/run", async (c) => {
     const batchId = c.req.param("id");
-    const refuse = (message: string, status: 400 | 403 | 404 | 409) =>
-      c.html(<RunRefused batchId={batchId} message={message} />, status);
     const batch = await getBatch(db, c.get("workspaceId"), batchId);
+    // A refused run also puts the batch summary back to its idle state, so
+    // the page offers Run/Resume again instead of a Cancel for nothing.
+    const refuse = (message: string, status: 400 | 403 | 404 | 409 | 422) =>
+      c.html(
+        <>
+          <RunRefused batchId={batchId} message={message} />
+          {batch && status !== 409 && (
+            <hx-partial hx-target={`#summary-${batch.id}`} hx-swap="outerHTML">
+              <BatchSummary batch={batch} running={false} />
+            </hx-partial>
+          )}
+        </>,
+        status,
+      );
     if (!batch) return refuse("There is no such batch in this workspace.", 404);
     const transport = keyTransportProblem(c, config.trustProxy);
     if (transport) return refuse(transport, 403);
@@ -51,14 +84,33 @@ export function runRoutes(deps: AppDeps) {
     if (!key.ok) {
       return refuse(`${key.message} Then press Resume on the batch page.`, 400);
     }
+    // An optional new budget cap: the form field, else `?budgetUsd=`.
+    const change = parseBudgetChange(
+      body.budgetUsd ?? c.req.query("budgetUsd"),
+    );
+    if (!change.ok) {
+      return refuse(`${change.message} Correct it and press Resume again.`, 400);
+    }
+    const capped = change.value === undefined
+      ? batch
+      : { ...batch, budgetUsd: change.value };
+    const problem = budgetProblem(capped);
+    if (problem) return refuse(problem, 422);
     const controller = activeRuns.start(batch.id);
     if (!controller) return refuse("This batch is already running.", 409);
+    let current = batch;
+    try {
+      current = await setBatchBudget(db, batch, capped.budgetUsd);
+    } catch (error) {
+      activeRuns.finish(batch.id, controller);
+      throw error;
+    }
     c.header("Cache-Control", "no-store");
     return streamSSE(c, async (stream) => {
       stream.onAbort(() => controller.abort("disconnected"));
       try {
         await runBatch(deps, {
-          batch,
+          batch: current,
           apiKey: key.key,
           mode: runMode(c.req.query("mode")),
           signal: controller.signal,

@@ -1,0 +1,76 @@
+/**
+ * [e2e] The run belongs to the page header: moving to History and back does
+ * not interrupt it. Prompts can come from an uploaded CSV file.
+ */
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { TEST_KEY } from "../_helpers.ts";
+import { withBrowserApp } from "./_browser.ts";
+
+const browserTest = { sanitizeOps: false, sanitizeResources: false };
+
+Deno.test({
+  name: "[e2e] a run keeps streaming while the user visits History and comes back",
+  ...browserTest,
+  fn: () =>
+    withBrowserApp(async ({ page, url }) => {
+      await page.goto(url);
+      await page.fill("#api-key", TEST_KEY);
+      await page.fill(
+        "textarea[name=prompts]",
+        Array.from({ length: 6 }, (_, i) => `a slow lighthouse ${i} [slow:700]`).join("\n"),
+      );
+      await page.fill("input[name=concurrency]", "2");
+      await page.click("button[type=submit]");
+      await page.waitForSelector(".tile img");
+      const batchUrl = page.url();
+      await page.click("nav >> text=History");
+      await page.waitForSelector("table.history");
+      assert.match(await page.textContent("#activity") ?? "", /of 6 images/);
+      await page.goBack();
+      await page.waitForSelector(".grid");
+      assert.equal(page.url(), batchUrl);
+      await page.waitForSelector(".run-finished", { timeout: 20000 });
+      // The page shown after coming back is updated live to the end.
+      await page.waitForFunction(() => document.querySelectorAll(".tile img").length === 6);
+      assert.match(await page.textContent(".summary") ?? "", /6 succeeded/);
+      assert.equal(await page.inputValue("#api-key"), TEST_KEY, "the key stays in the tab");
+    }),
+});
+
+Deno.test({
+  name: "[e2e] prompts uploaded as a CSV file are generated",
+  ...browserTest,
+  fn: () =>
+    withBrowserApp(async ({ page, url }) => {
+      await page.goto(url);
+      await page.fill("#api-key", TEST_KEY);
+      await page.setInputFiles("input[name=promptsFile]", {
+        name: "prompts.csv",
+        mimeType: "text/csv",
+        buffer: Buffer.from('prompt,notes\n"a fox, in snow",x\na whale,y\n'),
+      });
+      await page.click("button[type=submit]");
+      await page.waitForSelector(".run-finished", { timeout: 20000 });
+      const prompts = await page.$$eval(".tile-prompt", (els) => els.map((e) => e.textContent));
+      assert.deepEqual(prompts, ["a fox, in snow", "a whale"]);
+      assert.equal(await page.locator(".tile img").count(), 2);
+    }),
+});
+
+Deno.test({
+  name: "[e2e] Generate without a key explains what to do; Resume after pasting it runs the batch",
+  ...browserTest,
+  fn: () =>
+    withBrowserApp(async ({ page, url }) => {
+      await page.goto(url);
+      await page.fill("textarea[name=prompts]", "a quiet pond");
+      await page.click("button[type=submit]");
+      await page.waitForSelector(".run-refused");
+      assert.match(await page.textContent(".run-refused") ?? "", /Paste your Gemini API key/);
+      await page.fill("#api-key", TEST_KEY);
+      await page.click("button:has-text('Run')");
+      await page.waitForSelector(".run-finished", { timeout: 20000 });
+      assert.equal(await page.locator(".tile img").count(), 1);
+    }),
+});
