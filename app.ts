@@ -1,10 +1,12 @@
 /** Builds the Hono app from its dependencies; no I/O on import. */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { basicAuth } from "hono/basic-auth";
 import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppDeps, AppEnv } from "./app_env.ts";
 import { LIMITS } from "./lib/limits.ts";
+import { createRateLimits } from "./lib/rate_limit.ts";
 import { isHttps } from "./lib/transport.ts";
 import { workspace } from "./lib/workspace.ts";
 import { sameOrigin } from "./lib/same_origin.ts";
@@ -13,6 +15,7 @@ import { apiError, apiRoutes } from "./routes/api.ts";
 import { batchRoutes } from "./routes/batches.tsx";
 import { imageRoutes } from "./routes/images.ts";
 import { keyRoutes } from "./routes/keys.tsx";
+import { rateLimited } from "./routes/rate_limits.tsx";
 import { runRoutes } from "./routes/runs.tsx";
 import { staticRoutes } from "./routes/static.ts";
 import { errorPage, notFoundPage, pageRoutes } from "./routes/pages.tsx";
@@ -49,11 +52,30 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       );
     }
     // Pages carry the key field and some responses carry key-derived results:
-    // nothing but static assets and images may be cached.
-    if (!c.res.headers.has("cache-control")) {
+    // nothing but static assets and images may be cached. (Hono's streamSSE
+    // says "no-cache", which still lets a cache store the run stream.)
+    if (
+      !c.res.headers.has("cache-control") ||
+      c.res.headers.get("content-type")?.startsWith("text/event-stream")
+    ) {
       c.header("Cache-Control", "no-store");
     }
   });
+  if (config.basicAuth) {
+    // Every route, static assets included. A wrong password is a 401 with
+    // WWW-Authenticate (onError answers the exception's own response).
+    app.use(basicAuth({
+      ...config.basicAuth,
+      realm: "BatchGen",
+      invalidUserMessage: (c) => {
+        const message =
+          "This BatchGen asks for a user name and password (HTTP Basic authentication).";
+        return c.req.path.startsWith("/api/")
+          ? { error: { code: "unauthorized", message } }
+          : message;
+      },
+    }));
+  }
   app.route("/", staticRoutes());
   app.use(sameOrigin({ trustProxy: config.trustProxy }));
   app.use(
@@ -99,6 +121,20 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     }),
   );
 
+  // Per-client limits on the requests that carry a key (lib/limits.ts).
+  const limits = deps.rateLimits ?? createRateLimits();
+  const proxy = { trustProxy: config.trustProxy };
+  app.on(
+    "POST",
+    ["/keys/validate", "/api/keys/validate"],
+    rateLimited(limits.keyChecks, "key checks", proxy),
+  );
+  app.on(
+    "POST",
+    ["/batches/:id/run", "/api/batches/:id/run"],
+    rateLimited(limits.runStarts, "runs started", proxy),
+  );
+
   app.route("/api", apiRoutes(deps));
   app.route("/", keyRoutes(deps));
   app.route("/", runRoutes(deps));
@@ -112,6 +148,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       : notFoundPage(c)
   );
   app.onError((error, c) => {
+    if (error instanceof HTTPException && error.res) {
+      // An exception that carries its own answer (Basic auth's 401).
+      return error.getResponse();
+    }
     if (error instanceof HTTPException && error.status < 500) {
       // Hono's own 4xx (unreadable body, bad JSON): say so, never a 500.
       const message =

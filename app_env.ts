@@ -5,6 +5,7 @@ import type { Logger } from "./lib/log.ts";
 import type { ActiveRuns } from "./lib/active_runs.ts";
 import type { spawnGenerator } from "./generator/runner.ts";
 import type { checkKey } from "./lib/key_check.ts";
+import type { RateLimits } from "./lib/rate_limit.ts";
 
 /** Everything the app needs, passed in (no globals). */
 export interface AppDeps {
@@ -14,6 +15,8 @@ export interface AppDeps {
   activeRuns: ActiveRuns;
   spawn: typeof spawnGenerator;
   checkKey: typeof checkKey;
+  /** Per-client limits; default: lib/limits.ts on the real clock. */
+  rateLimits?: RateLimits;
 }
 
 export interface AppEnv {

@@ -30,6 +30,15 @@ const envSchema = z.object({
   BATCHGEN_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(1_800_000)
     .default(360_000),
   BATCHGEN_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(4),
+  // The message never repeats the value: it holds a password.
+  BATCHGEN_BASIC_AUTH: z.string().regex(
+    // deno-lint-ignore no-control-regex
+    /^[^:\x00-\x1f\x7f]+:[^\x00-\x1f\x7f]{8,}$/,
+    "must be user:password — a user name without ':' and a password of at least 8 characters, no control characters",
+  ).optional(),
+  BATCHGEN_CONFIRM_ABOVE_USD: z.coerce.number().min(0).max(1_000_000).default(
+    5,
+  ),
 });
 
 /** The server's settings, parsed once at start. */
@@ -45,6 +54,10 @@ export interface Config {
   concurrency: number;
   requestTimeoutMs: number;
   maxAttempts: number;
+  /** New batches from the form estimated above this many USD wait for a confirmation. */
+  confirmAboveUsd: number;
+  /** When set, every request must carry these HTTP Basic credentials. */
+  basicAuth?: { username: string; password: string };
   /** What the generator child needs from this environment to start Deno (K4: nothing else). */
   childEnv: Record<string, string>;
 }
@@ -79,6 +92,7 @@ export function loadConfig(
     );
   }
   const dataDir = resolve(e.BATCHGEN_DATA_DIR);
+  const basic = e.BATCHGEN_BASIC_AUTH?.match(/^([^:]+):(.+)$/);
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,
@@ -92,6 +106,8 @@ export function loadConfig(
     concurrency: e.BATCHGEN_CONCURRENCY,
     requestTimeoutMs: e.BATCHGEN_REQUEST_TIMEOUT_MS,
     maxAttempts: e.BATCHGEN_MAX_ATTEMPTS,
+    confirmAboveUsd: e.BATCHGEN_CONFIRM_ABOVE_USD,
+    basicAuth: basic ? { username: basic[1]!, password: basic[2]! } : undefined,
     childEnv: pick(env, ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"]),
   });
 }

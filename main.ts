@@ -10,6 +10,15 @@ import { recoverAfterCrash } from "./lib/recovery.ts";
 
 const log = createLogger();
 
+/** Stops the start with one readable line (like a bad configuration). */
+async function cannotStart(what: string, error: unknown): Promise<never> {
+  const reason = error instanceof Error ? error.message : String(error);
+  await Deno.stderr.write(
+    new TextEncoder().encode(`Cannot start BatchGen: ${what}: ${reason}\n`),
+  );
+  Deno.exit(2);
+}
+
 async function main() {
   let config;
   try {
@@ -35,20 +44,35 @@ async function main() {
     spawn: spawnGenerator,
     checkKey,
   });
-  const tls = config.tls && {
-    cert: await Deno.readTextFile(config.tls.certFile),
-    key: await Deno.readTextFile(config.tls.keyFile),
-  };
-  const server = Deno.serve({
-    port: config.port,
-    hostname: config.host,
-    ...tls,
-    onListen({ hostname, port }) {
-      const scheme = tls ? "https" : "http";
-      const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
-      log.info(`BatchGen is listening on ${scheme}://${shown}:${port}`);
-    },
-  }, (request, info) => app.fetch(request, { remoteAddr: info.remoteAddr }));
+  const tls = config.tls && await Promise.all([
+    Deno.readTextFile(config.tls.certFile),
+    Deno.readTextFile(config.tls.keyFile),
+  ]).then(([cert, key]) => ({ cert, key })).catch((error) =>
+    cannotStart(
+      "cannot read BATCHGEN_TLS_CERT_FILE / BATCHGEN_TLS_KEY_FILE",
+      error,
+    )
+  );
+  let server: Deno.HttpServer;
+  try {
+    server = Deno.serve({
+      port: config.port,
+      hostname: config.host,
+      ...tls,
+      onListen({ hostname, port }) {
+        const scheme = tls ? "https" : "http";
+        const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
+        log.info(`BatchGen is listening on ${scheme}://${shown}:${port}`);
+      },
+    }, (request, info) => app.fetch(request, { remoteAddr: info.remoteAddr }));
+  } catch (error) {
+    return await cannotStart(
+      tls
+        ? "cannot serve HTTPS with BATCHGEN_TLS_CERT_FILE / BATCHGEN_TLS_KEY_FILE"
+        : `cannot listen on ${config.host}:${config.port}`,
+      error,
+    );
+  }
 
   const shutdown = async () => {
     log.info("shutting down");

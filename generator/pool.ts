@@ -2,7 +2,9 @@
  * Runs a job's items with bounded concurrency: a new request starts as soon
  * as a slot frees, retries wait their backoff without holding a slot, a 429
  * lowers the limit and pauses new starts (AIMD, see retry.ts), and an auth or
- * daily-quota failure stops the whole batch at once.
+ * daily-quota failure stops the whole batch at once. A job with a budget cap
+ * starts no request that could take its estimated spending over the cap; it
+ * lets the requests in flight finish, then stops (see budget.ts).
  */
 import type { GeneratorEvent, Job, JobItem } from "./protocol.ts";
 import type { Failure, Outcome, RequestImage } from "./gemini.ts";
@@ -19,6 +21,7 @@ import {
   stopsBatch,
 } from "./retry.ts";
 import { saveImage } from "./save_image.ts";
+import { createBudgetGuard } from "./budget.ts";
 import {
   type SaveFn,
   type Sleep,
@@ -65,7 +68,13 @@ export async function runPool(
   job: Job,
   options: PoolOptions,
 ): Promise<PoolResult> {
-  const { emit, secrets = [] } = options;
+  const { secrets = [] } = options;
+  const budget = createBudgetGuard(job);
+  // Every usage event counts toward the cap the moment it is reported.
+  const emit = (event: GeneratorEvent) => {
+    if (budget && event.type === "usage") budget.spend(event);
+    options.emit(event);
+  };
   const wait = options.sleep ?? sleep;
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
@@ -109,6 +118,14 @@ export async function runPool(
         wakeAt = pauseUntil;
       } else {
         const entry = takeReady(t);
+        if (entry && budget && !budget.allows(entry.item)) {
+          putBack(entry);
+          // With nothing in flight the spending is final: stop. Otherwise
+          // wait for the requests in flight to report what they cost.
+          if (active === 0) stopForBudget();
+          else await waitFor(Infinity);
+          continue;
+        }
         if (entry) {
           launch(entry);
           continue;
@@ -149,8 +166,22 @@ export async function runPool(
     return { item, attempt: 1, notBefore: t };
   }
 
+  // Undoes `takeReady` for an entry the budget did not let start.
+  function putBack(entry: Attempt) {
+    if (entry.attempt === 1 && job.items[next - 1] === entry.item) next--;
+    else retries.push(entry);
+  }
+
+  function stopForBudget() {
+    if (stop.signal.aborted || !budget) return;
+    result.stopped = { kind: "budget", message: budget.stopMessage() };
+    emit({ type: "batch-stopped", ...result.stopped });
+    stop.abort();
+  }
+
   function launch(entry: Attempt) {
     active++;
+    budget?.reserve(entry.item);
     const startSeq = ++seq;
     runAttempt(entry, startSeq)
       .catch((error) => {
@@ -160,6 +191,7 @@ export async function runPool(
       })
       .finally(() => {
         active--;
+        budget?.release(entry.item);
         wake();
       });
   }

@@ -25,6 +25,13 @@ export const jobSchema = z.object({
   timeoutMs: z.number().int().min(100).default(360_000),
   maxAttempts: z.number().int().min(1).max(10).default(4),
   items: z.array(jobItemSchema),
+  /**
+   * Budget cap of the batch in USD of estimated Google usage: no request
+   * starts whose estimate would take the spending over it (issue #5).
+   */
+  budgetUsd: z.number().min(0).optional(),
+  /** Estimated USD this batch already spent in earlier runs (counts toward the cap). */
+  spentUsd: z.number().min(0).optional(),
 });
 export type Job = z.infer<typeof jobSchema>;
 
@@ -41,6 +48,8 @@ export const FAILURE_KINDS = [
   "network",
   "malformed",
   "storage",
+  /** The batch's budget cap stopped the run (never an item's failure). */
+  "budget",
 ] as const;
 export type FailureKind = typeof FAILURE_KINDS[number];
 

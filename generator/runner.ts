@@ -73,6 +73,9 @@ export function spawnGenerator(job: Job, options: SpawnOptions): GeneratorRun {
     }
   };
   options.signal?.addEventListener("abort", kill, { once: true });
+  // Aborted before the spawn (Cancel, or the client left while the run was
+  // being prepared): "abort" will not fire again, so stop the child now (K6).
+  if (options.signal?.aborted) kill();
   writeJob(child.stdin, job);
   const stderrDone = pipeLines(child.stderr, (line) => {
     options.onStderr?.(scrub(line, secrets));

@@ -8,4 +8,10 @@ export const LIMITS = {
   uploadBytes: 1_000_000,
   formBodyBytes: 2_000_000,
   jsonBodyBytes: 2_000_000,
+  /** Key checks (page and API) per client address per minute. */
+  keyChecksPerMinute: 20,
+  /** Run starts (page and API) per client address per minute. */
+  runStartsPerMinute: 30,
+  /** Batches running at the same time in one workspace. */
+  runningBatchesPerWorkspace: 3,
 } as const;

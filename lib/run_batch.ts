@@ -87,6 +87,11 @@ export async function runBatch(
       imageIndex: item.imageIndex,
       prompt: item.prompt,
     })),
+    // The cap counts what earlier runs of this batch already spent (#5).
+    ...(batch.budgetUsd === null ? {} : {
+      budgetUsd: batch.budgetUsd,
+      spentUsd: Math.max(0, batch.actualCostUsd),
+    }),
   };
   await Deno.mkdir(job.outputDir, { recursive: true });
   await moveItems(db, batch.id, runnableStatuses(options.mode), "pending");

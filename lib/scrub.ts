@@ -8,7 +8,8 @@
  * - `key=` query parameters;
  * - for each secret given: every run of 8+ characters that also occurs in the
  *   secret, in its raw, URL-encoded, JSON-escaped, base64 and base64url forms,
- *   also when the run is broken up by whitespace or line breaks.
+ *   also when the run is broken up by whitespace or line breaks (also
+ *   JSON-escaped ones, `\n`).
  */
 
 export const REDACTED = "[REDACTED]";
@@ -94,14 +95,19 @@ function removeFragments(text: string, secret: string): string {
     }
   }
   // Scan the text with whitespace taken out, so a secret split across lines
-  // is still found, and map each hit back to the original positions.
+  // is still found, and map each hit back to the original positions. The
+  // escapes `\n`, `\r` and `\t` count as whitespace too: a split secret in a
+  // JSON-escaped text (a log line, an error body) is still the secret.
   const positions: number[] = [];
   let compact = "";
   for (let i = 0; i < text.length; i++) {
-    if (!/\s/.test(text[i]!)) {
-      positions.push(i);
-      compact += text[i];
+    if (/\s/.test(text[i]!)) continue;
+    if (text[i] === "\\" && /[nrt]/.test(text[i + 1] ?? "")) {
+      i++;
+      continue;
     }
+    positions.push(i);
+    compact += text[i];
   }
   const hit = new Uint8Array(text.length);
   let found = false;

@@ -19,17 +19,27 @@ export function isHttps(c: Context<AppEnv>, trustProxy: boolean): boolean {
     c.req.header("x-forwarded-proto")?.split(",")[0]?.trim() === "https";
 }
 
+/**
+ * The client's address: the connection's peer, or with a trusted proxy the
+ * first `X-Forwarded-For` entry (what the proxy saw).
+ */
+export function clientAddress(
+  c: Context<AppEnv>,
+  trustProxy: boolean,
+): string | undefined {
+  const forwardedFor = trustProxy
+    ? c.req.header("x-forwarded-for")?.split(",")[0]?.trim()
+    : undefined;
+  return forwardedFor ?? c.env?.remoteAddr?.hostname;
+}
+
 /** Explains why a key may not be sent on this request, or returns undefined. */
 export function keyTransportProblem(
   c: Context<AppEnv>,
   trustProxy: boolean,
 ): string | undefined {
   if (isHttps(c, trustProxy)) return undefined;
-  const forwardedFor = trustProxy
-    ? c.req.header("x-forwarded-for")?.split(",")[0]?.trim()
-    : undefined;
-  const client = forwardedFor ?? c.env?.remoteAddr?.hostname;
-  if (isLoopback(client)) return undefined;
+  if (isLoopback(clientAddress(c, trustProxy))) return undefined;
   return "Refused: your key would travel over plain HTTP. Open BatchGen over HTTPS " +
     "(set BATCHGEN_TLS_CERT_FILE and BATCHGEN_TLS_KEY_FILE, or put it behind an HTTPS " +
     "proxy with BATCHGEN_TRUST_PROXY=1), or use it from the machine it runs on.";

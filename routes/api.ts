@@ -12,12 +12,19 @@ import {
   listItems,
   type RunMode,
 } from "../db/batch_queries.ts";
+import { RUNNING_CAP_MESSAGE } from "../lib/active_runs.ts";
 import { parseApiKey } from "../lib/api_key.ts";
 import { parseBatchInput } from "../lib/batch_input.ts";
 import { batchJson, itemJson } from "../lib/batch_json.ts";
+import {
+  budgetProblem,
+  parseBudgetChange,
+  setBatchBudget,
+} from "../lib/budget.ts";
 import { removeBatchFiles, zipResponse } from "../lib/batch_files.ts";
 import { buildManifest } from "../lib/manifest.ts";
 import { storeNewBatch } from "../lib/new_batch.ts";
+import { cursorProblem, readJsonBody } from "../lib/request_input.ts";
 import { runBatch } from "../lib/run_batch.ts";
 import { scrubError } from "../lib/scrub.ts";
 import { keyTransportProblem } from "../lib/transport.ts";
@@ -103,17 +110,9 @@ export function apiRoutes(deps: AppDeps) {
         "Send the batch as a JSON body with Content-Type: application/json.",
       );
     }
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch {
-      return apiError(
-        c,
-        400,
-        "malformed_json",
-        "The request body is not valid JSON.",
-      );
-    }
+    const json = await readJsonBody(c);
+    if (!json.ok) return apiError(c, 400, "malformed_json", json.message);
+    const body = json.value;
     if (!body || typeof body !== "object" || Array.isArray(body)) {
       return apiError(
         c,
@@ -139,6 +138,8 @@ export function apiRoutes(deps: AppDeps) {
   });
 
   app.get("/batches", async (c) => {
+    const badCursor = cursorProblem(c.req.query("cursor"));
+    if (badCursor) return apiError(c, 400, "bad_cursor", badCursor);
     const page = await listBatches(db, c.get("workspaceId"), {
       cursor: c.req.query("cursor"),
       query: c.req.query("q")?.trim().slice(0, 200),
@@ -214,7 +215,51 @@ export function apiRoutes(deps: AppDeps) {
     }
     const key = readKey(c);
     if (!key.ok) return key.response;
-    const controller = activeRuns.start(batch.id);
+    // An optional new budget cap: `budgetUsd` in a JSON body, else the query.
+    let raw: unknown = c.req.query("budgetUsd");
+    if (
+      c.req.header("content-type")?.toLowerCase().startsWith(
+        "application/json",
+      )
+    ) {
+      const text = await c.req.text();
+      if (text.trim()) {
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          return apiError(
+            c,
+            400,
+            "malformed_json",
+            "The request body is not valid JSON.",
+          );
+        }
+        if (!body || typeof body !== "object" || Array.isArray(body)) {
+          return apiError(
+            c,
+            400,
+            "malformed_json",
+            "The request body must be a JSON object.",
+          );
+        }
+        if ("budgetUsd" in body) raw = body.budgetUsd;
+      }
+    }
+    const change = parseBudgetChange(raw);
+    if (!change.ok) {
+      return apiError(c, 400, "invalid_budget", change.message);
+    }
+    const capped = change.value === undefined
+      ? batch
+      : { ...batch, budgetUsd: change.value };
+    const problem = budgetProblem(capped);
+    if (problem) return apiError(c, 422, "budget_unenforceable", problem);
+    // No await between the check and start(): concurrent starts cannot both pass.
+    if (activeRuns.atCapacity(batch.workspaceId)) {
+      return apiError(c, 409, "too_many_running", RUNNING_CAP_MESSAGE);
+    }
+    const controller = activeRuns.start(batch.id, batch.workspaceId);
     if (!controller) {
       return apiError(
         c,
@@ -222,6 +267,13 @@ export function apiRoutes(deps: AppDeps) {
         "already_running",
         "This batch is already running.",
       );
+    }
+    let current = batch;
+    try {
+      current = await setBatchBudget(db, batch, capped.budgetUsd);
+    } catch (error) {
+      activeRuns.finish(batch.id, controller);
+      throw error;
     }
     const mode: RunMode = c.req.query("mode") === "retry" ? "retry" : "resume";
     c.header("Content-Type", "application/x-ndjson");
@@ -231,7 +283,7 @@ export function apiRoutes(deps: AppDeps) {
       const line = (value: unknown) => out.write(JSON.stringify(value) + "\n");
       try {
         const final = await runBatch(deps, {
-          batch,
+          batch: current,
           apiKey: key.key,
           mode,
           signal: controller.signal,

@@ -9,6 +9,7 @@ import {
   listItems,
 } from "../db/batch_queries.ts";
 import { parseBatchInput } from "../lib/batch_input.ts";
+import { cursorProblem } from "../lib/request_input.ts";
 import { DEFAULT_MODEL_ID, findModel } from "../lib/models.ts";
 import { estimateBatch } from "../lib/pricing.ts";
 import { storeNewBatch } from "../lib/new_batch.ts";
@@ -112,6 +113,25 @@ export function batchRoutes(deps: AppDeps) {
     );
     if (!isHtmx(c)) return c.redirect(`/batches/${batch.id}`, 303);
     c.header("HX-Push-Url", `/batches/${batch.id}`);
+    // Above the confirm threshold (or without an estimate) the batch stays a
+    // draft and the page asks before starting it (issue #5).
+    if (
+      batch.estimatedCostUsd === null ||
+      batch.estimatedCostUsd > config.confirmAboveUsd
+    ) {
+      return page(
+        c,
+        batch.title,
+        <BatchPage
+          batch={batch}
+          items={await listItems(db, batch.id)}
+          images={[]}
+          running={false}
+          confirm
+        />,
+        201,
+      );
+    }
     return page(
       c,
       batch.title,
@@ -131,6 +151,15 @@ export function batchRoutes(deps: AppDeps) {
   });
 
   app.get("/history", async (c) => {
+    const badCursor = cursorProblem(c.req.query("cursor"));
+    if (badCursor) {
+      return page(
+        c,
+        "Bad link",
+        <MessagePage title="Bad link" message={badCursor} />,
+        400,
+      );
+    }
     const query = (c.req.query("q") ?? "").trim().slice(0, 200);
     const result = await listBatches(db, c.get("workspaceId"), {
       cursor: c.req.query("cursor"),

@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { AppDeps, AppEnv } from "../app_env.ts";
 import { getBatch, type RunMode } from "../db/batch_queries.ts";
+import { RUNNING_CAP_MESSAGE } from "../lib/active_runs.ts";
 import { parseApiKey } from "../lib/api_key.ts";
 import {
   budgetProblem,
@@ -51,11 +52,16 @@ export function runRoutes(deps: AppDeps) {
       );
     }
     return c.html(
-      <RunStarter
-        batch={batch}
-        mode={runMode(c.req.query("mode"))}
-        budgetUsd={budget}
-      />,
+      <>
+        <RunStarter
+          batch={batch}
+          mode={runMode(c.req.query("mode"))}
+          budgetUsd={budget}
+        />
+        {/* Started: the "Start it?" question, if shown, is answered. */}
+        <hx-partial hx-target={`#confirm-${batch.id}`} hx-swap="delete">
+        </hx-partial>
+      </>,
     );
   });
 
@@ -89,14 +95,21 @@ export function runRoutes(deps: AppDeps) {
       body.budgetUsd ?? c.req.query("budgetUsd"),
     );
     if (!change.ok) {
-      return refuse(`${change.message} Correct it and press Resume again.`, 400);
+      return refuse(
+        `${change.message} Correct it and press Resume again.`,
+        400,
+      );
     }
     const capped = change.value === undefined
       ? batch
       : { ...batch, budgetUsd: change.value };
     const problem = budgetProblem(capped);
     if (problem) return refuse(problem, 422);
-    const controller = activeRuns.start(batch.id);
+    // No await between the check and start(): concurrent starts cannot both pass.
+    if (activeRuns.atCapacity(batch.workspaceId)) {
+      return refuse(RUNNING_CAP_MESSAGE, 409);
+    }
+    const controller = activeRuns.start(batch.id, batch.workspaceId);
     if (!controller) return refuse("This batch is already running.", 409);
     let current = batch;
     try {

@@ -38,13 +38,20 @@ export interface TestApp {
 
 /** Starts the fake Gemini and an app on a fresh temp data dir (file DB). */
 export async function startTestApp(
-  { fake: fakeOptions = {}, env = {} }: {
+  { fake: fakeOptions = {}, env = {}, dataDir: givenDataDir }: {
     fake?: FakeGeminiOptions;
     env?: Record<string, string>;
+    /**
+     * Reuse this data dir (e.g. a second app after the first was disposed);
+     * the caller owns it and removes it. Default: a fresh temp dir, removed
+     * on dispose.
+     */
+    dataDir?: string;
   } = {},
 ): Promise<TestApp> {
   const fake = startFakeGemini(fakeOptions);
-  const dataDir = await Deno.makeTempDir({ prefix: "batchgen-test-" });
+  const dataDir = givenDataDir ??
+    await Deno.makeTempDir({ prefix: "batchgen-test-" });
   const config = loadConfig({
     BATCHGEN_DATA_DIR: dataDir,
     BATCHGEN_GEMINI_BASE_URL: fake.url,
@@ -96,7 +103,9 @@ export async function startTestApp(
       deps.activeRuns.abortAll();
       close();
       await fake.close();
-      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+      if (givenDataDir === undefined) {
+        await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+      }
     },
   };
 }

@@ -68,7 +68,8 @@ export async function withBrowserApp(
     }
     responses.push({
       url: response.url(),
-      headers: await response.allHeaders(),
+      // The browser may close while a stream is still open (a run's SSE).
+      headers: await response.allHeaders().catch(() => ({})),
       body,
     });
   });

@@ -10,7 +10,8 @@ import { withBrowserApp } from "./_browser.ts";
 const browserTest = { sanitizeOps: false, sanitizeResources: false };
 
 Deno.test({
-  name: "[e2e] a run keeps streaming while the user visits History and comes back",
+  name:
+    "[e2e] a run keeps streaming while the user visits History and comes back",
   ...browserTest,
   fn: () =>
     withBrowserApp(async ({ page, url }) => {
@@ -18,7 +19,8 @@ Deno.test({
       await page.fill("#api-key", TEST_KEY);
       await page.fill(
         "textarea[name=prompts]",
-        Array.from({ length: 6 }, (_, i) => `a slow lighthouse ${i} [slow:700]`).join("\n"),
+        Array.from({ length: 6 }, (_, i) => `a slow lighthouse ${i} [slow:700]`)
+          .join("\n"),
       );
       await page.fill("input[name=concurrency]", "2");
       await page.click("button[type=submit]");
@@ -32,9 +34,15 @@ Deno.test({
       assert.equal(page.url(), batchUrl);
       await page.waitForSelector(".run-finished", { timeout: 20000 });
       // The page shown after coming back is updated live to the end.
-      await page.waitForFunction(() => document.querySelectorAll(".tile img").length === 6);
+      await page.waitForFunction(() =>
+        document.querySelectorAll(".tile img").length === 6
+      );
       assert.match(await page.textContent(".summary") ?? "", /6 succeeded/);
-      assert.equal(await page.inputValue("#api-key"), TEST_KEY, "the key stays in the tab");
+      assert.equal(
+        await page.inputValue("#api-key"),
+        TEST_KEY,
+        "the key stays in the tab",
+      );
     }),
 });
 
@@ -52,14 +60,16 @@ Deno.test({
       });
       await page.click("button[type=submit]");
       await page.waitForSelector(".run-finished", { timeout: 20000 });
-      const prompts = await page.$$eval(".tile-prompt", (els) => els.map((e) => e.textContent));
+      const prompts = await page.$$eval(".tile-prompt", (els) =>
+        els.map((e) => e.textContent));
       assert.deepEqual(prompts, ["a fox, in snow", "a whale"]);
       assert.equal(await page.locator(".tile img").count(), 2);
     }),
 });
 
 Deno.test({
-  name: "[e2e] Generate without a key explains what to do; Resume after pasting it runs the batch",
+  name:
+    "[e2e] Generate without a key explains what to do; Resume after pasting it runs the batch",
   ...browserTest,
   fn: () =>
     withBrowserApp(async ({ page, url }) => {
@@ -67,7 +77,10 @@ Deno.test({
       await page.fill("textarea[name=prompts]", "a quiet pond");
       await page.click("button[type=submit]");
       await page.waitForSelector(".run-refused");
-      assert.match(await page.textContent(".run-refused") ?? "", /Paste your Gemini API key/);
+      assert.match(
+        await page.textContent(".run-refused") ?? "",
+        /Paste your Gemini API key/,
+      );
       await page.fill("#api-key", TEST_KEY);
       await page.click("button:has-text('Run')");
       await page.waitForSelector(".run-finished", { timeout: 20000 });

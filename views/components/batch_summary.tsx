@@ -1,6 +1,7 @@
 /** A batch's status line, progress bar, counts, cost and actions. */
 import type { Batch } from "../../db/schema.ts";
-import { COST_LABEL, formatUsd } from "../../lib/pricing.ts";
+import { COST_LABEL } from "../../lib/pricing.ts";
+import { CostFigure } from "./cost_figure.tsx";
 
 const STATUS_TEXT: Record<Batch["status"], string> = {
   draft: "Not started",
@@ -42,14 +43,7 @@ export function BatchSummary(
         <span>of {batch.itemCount} images</span>
       </p>
       <p class="cost" title={COST_LABEL}>
-        Estimated Google usage: {formatUsd(batch.actualCostUsd)} so far
-        {batch.estimatedCostUsd !== null &&
-          ` (estimate before the run: ${formatUsd(batch.estimatedCostUsd)})`}
-        {batch.priceListDate && (
-          <small>
-            · prices as of {batch.priceListDate}, not a BatchGen charge
-          </small>
-        )}
+        <CostFigure batch={batch} />
       </p>
       <div class="actions">
         {running
@@ -66,11 +60,15 @@ export function BatchSummary(
           )
           : (
             <>
+              {(open > 0 || batch.failedCount > 0) && (
+                <BudgetField batch={batch} />
+              )}
               {open > 0 && (
                 <button
                   type="button"
                   class="button primary"
                   hx-get={`/batches/${batch.id}/runner?mode=resume`}
+                  hx-include={`#budget-${batch.id}`}
                   hx-target="#activity"
                   hx-swap="beforeend"
                 >
@@ -82,6 +80,7 @@ export function BatchSummary(
                   type="button"
                   class="button secondary"
                   hx-get={`/batches/${batch.id}/runner?mode=retry`}
+                  hx-include={`#budget-${batch.id}`}
                   hx-target="#activity"
                   hx-swap="beforeend"
                 >
@@ -119,5 +118,29 @@ export function BatchSummary(
           )}
       </div>
     </section>
+  );
+}
+
+/**
+ * The batch's budget cap, editable before Run/Resume/Retry: the buttons
+ * include it in the runner request, which passes it on to the run (#5).
+ * Empty means no cap.
+ */
+export function BudgetField({ batch }: { batch: Batch }) {
+  return (
+    <label class="field budget-field">
+      <span>Budget cap, USD</span>
+      <input
+        id={`budget-${batch.id}`}
+        type="number"
+        name="budgetUsd"
+        min="0"
+        step="0.01"
+        inputmode="decimal"
+        placeholder="no cap"
+        value={batch.budgetUsd === null ? "" : String(batch.budgetUsd)}
+        title={`${COST_LABEL}. Empty: no cap.`}
+      />
+    </label>
   );
 }

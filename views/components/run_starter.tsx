@@ -5,14 +5,27 @@
  */
 import type { Batch } from "../../db/schema.ts";
 import type { RunMode } from "../../db/batch_queries.ts";
+import { runningCostText } from "./cost_figure.tsx";
+import { COST_LABEL, PRICE_LIST_DATE } from "../../lib/pricing.ts";
 
-/** Starts the run as soon as it is inserted. */
-export function RunStarter({ batch, mode }: { batch: Batch; mode: RunMode }) {
+/**
+ * Starts the run as soon as it is inserted. `budgetUsd` (the text of the
+ * batch's budget field, "" for no cap) becomes the run's new cap.
+ */
+export function RunStarter(
+  { batch, mode, budgetUsd }: {
+    batch: Batch;
+    mode: RunMode;
+    budgetUsd?: string;
+  },
+) {
+  const query = new URLSearchParams({ mode });
+  if (budgetUsd !== undefined) query.set("budgetUsd", budgetUsd.trim());
   return (
     <div
       id={`run-${batch.id}`}
       class="run"
-      hx-post={`/batches/${batch.id}/run?mode=${mode}`}
+      hx-post={`/batches/${batch.id}/run?${query}`}
       hx-trigger="load"
       hx-include="#api-key"
       hx-swap="outerHTML"
@@ -34,6 +47,7 @@ export function RunStatus(
     <span id={`run-status-${batch.id}`} class="run-status">
       <a href={`/batches/${batch.id}`}>{batch.title}</a>: {done} of{" "}
       {batch.itemCount} images
+      <RunCost batch={batch} />
       {message && ` · ${message}`}
     </span>
   );
@@ -45,6 +59,7 @@ export function RunFinished({ batch }: { batch: Batch }) {
     <div id={`run-${batch.id}`} class={`run run-finished run-${batch.status}`}>
       <a href={`/batches/${batch.id}`}>{batch.title}</a>: {batch.status} —{" "}
       {batch.succeededCount} of {batch.itemCount} images saved
+      <RunCost batch={batch} />
       {batch.statusMessage && (
         <span class="run-message">{batch.statusMessage}</span>
       )}
@@ -60,5 +75,16 @@ export function RunRefused(
     <div id={`run-${batchId}`} class="run run-refused" role="alert">
       {message}
     </div>
+  );
+}
+
+/** The running figure in the activity region, labelled (K9). */
+function RunCost({ batch }: { batch: Batch }) {
+  return (
+    <span class="run-cost" title={COST_LABEL}>
+      {" · "}
+      {runningCostText(batch)} (estimated Google usage, prices as of{" "}
+      {batch.priceListDate ?? PRICE_LIST_DATE}, not a BatchGen charge)
+    </span>
   );
 }

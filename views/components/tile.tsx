@@ -1,6 +1,6 @@
 /** One item of a batch: its image, or its status and reason. */
 import type { Image, Item } from "../../db/schema.ts";
-import { formatUsd } from "../../lib/pricing.ts";
+import { COST_LABEL, formatUsd } from "../../lib/pricing.ts";
 
 const STATUS_TEXT: Record<Item["status"], string> = {
   pending: "Waiting",
@@ -51,7 +51,11 @@ export function Tile(
         <span class="tile-prompt" title={item.prompt}>{item.prompt}</span>
         <span class="tile-meta">
           #{item.position + 1}.{item.imageIndex + 1}
-          {item.costUsd !== null && ` · ${formatUsd(item.costUsd)}`}
+          {item.costUsd !== null && (
+            <span class="tile-cost" title={COST_LABEL}>
+              {` · ${formatUsd(item.costUsd)}`}
+            </span>
+          )}
         </span>
       </figcaption>
     </figure>

@@ -2,6 +2,7 @@
 import type { Batch, Image, Item } from "../../db/schema.ts";
 import { findModel } from "../../lib/models.ts";
 import { BatchSummary } from "../components/batch_summary.tsx";
+import { ConfirmStart } from "../components/confirm_start.tsx";
 import { Tile } from "../components/tile.tsx";
 
 export interface BatchPageProps {
@@ -9,10 +10,14 @@ export interface BatchPageProps {
   items: Item[];
   images: Image[];
   running: boolean;
+  /** Ask before starting (estimate above the confirm threshold). */
+  confirm?: boolean;
 }
 
 /** The batch page; tiles and summary update live by id during a run. */
-export function BatchPage({ batch, items, images, running }: BatchPageProps) {
+export function BatchPage(
+  { batch, items, images, running, confirm = false }: BatchPageProps,
+) {
   const imageByItem = new Map(images.map((image) => [image.itemId, image]));
   const s = batch.settings;
   return (
@@ -26,6 +31,7 @@ export function BatchPage({ batch, items, images, running }: BatchPageProps) {
           {batch.createdAt.toISOString().slice(0, 16).replace("T", " ")} UTC
         </time>
       </p>
+      {confirm && <ConfirmStart batch={batch} />}
       <BatchSummary batch={batch} running={running} />
       <div class="grid" id={`grid-${batch.id}`}>
         {items.map((item) => (

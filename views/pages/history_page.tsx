@@ -2,6 +2,7 @@
 import type { Batch } from "../../db/schema.ts";
 import { findModel } from "../../lib/models.ts";
 import { COST_LABEL, formatUsd } from "../../lib/pricing.ts";
+import { spentText } from "../components/cost_figure.tsx";
 
 export interface HistoryPageProps {
   batches: Batch[];
@@ -69,9 +70,13 @@ export function HistoryPage(
                       {b.failedCount > 0 && ` (${b.failedCount} failed)`}
                     </td>
                     <td>{findModel(b.model)?.label ?? b.model}</td>
-                    <td>
-                      {formatUsd(b.actualCostUsd)}{" "}
-                      <small>of est. {formatUsd(b.estimatedCostUsd)}</small>
+                    <td title={COST_LABEL}>
+                      {spentText(b)}{" "}
+                      <small>
+                        of est. {formatUsd(b.estimatedCostUsd)}
+                        {b.budgetUsd !== null &&
+                          ` · cap ${formatUsd(b.budgetUsd)}`}
+                      </small>
                     </td>
                     <td>
                       <time datetime={b.createdAt.toISOString()}>

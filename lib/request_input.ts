@@ -1,0 +1,35 @@
+/**
+ * Small checks of request input shared by the page and API routes, so a bad
+ * request gets a 400 that says what is wrong instead of a silent guess.
+ */
+import type { Context } from "hono";
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
+
+/** Reads a JSON body that must be valid UTF-8 (no silent U+FFFD) and valid JSON. */
+export async function readJsonBody(c: Context): Promise<Parsed<unknown>> {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(
+      await c.req.arrayBuffer(),
+    );
+  } catch {
+    return { ok: false, message: "The request body is not valid UTF-8 text." };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false, message: "The request body is not valid JSON." };
+  }
+}
+
+/** A history cursor is `<created ms>_<batch id>`, as `nextCursor` gives it. */
+const CURSOR_SHAPE = /^\d{1,15}(?:_[0-9a-z]{1,64})?$/;
+
+/** Explains why a `cursor` query value is unusable, or undefined. */
+export function cursorProblem(cursor: string | undefined): string | undefined {
+  if (cursor === undefined || cursor === "" || CURSOR_SHAPE.test(cursor)) {
+    return undefined;
+  }
+  return "The cursor is not valid: pass the nextCursor of the previous page unchanged.";
+}

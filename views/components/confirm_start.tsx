@@ -1,0 +1,39 @@
+/**
+ * Asks before starting a new batch whose estimate is above the configured
+ * threshold (`BATCHGEN_CONFIRM_ABOVE_USD`, issue #5). Start inserts the run
+ * starter into the activity region, as Resume does; the runner's answer
+ * removes this block.
+ */
+import type { Batch } from "../../db/schema.ts";
+import { COST_LABEL, formatUsd, PRICE_LIST_DATE } from "../../lib/pricing.ts";
+
+/** The question and its Start button; the batch stays a draft until then. */
+export function ConfirmStart({ batch }: { batch: Batch }) {
+  const date = batch.priceListDate ?? PRICE_LIST_DATE;
+  return (
+    <div
+      id={`confirm-${batch.id}`}
+      class="confirm-start notice"
+      role="alert"
+      title={COST_LABEL}
+    >
+      <p>
+        {batch.estimatedCostUsd === null
+          ? `BatchGen cannot estimate this batch: price unknown for ${batch.model} (prices as of ${date}). Start it?`
+          : `This batch is estimated at ${
+            formatUsd(batch.estimatedCostUsd)
+          } of Google usage (prices as of ${date}, not a BatchGen charge). Start it?`}
+      </p>
+      <button
+        type="button"
+        class="button primary"
+        hx-get={`/batches/${batch.id}/runner?mode=resume`}
+        hx-include={`#budget-${batch.id}`}
+        hx-target="#activity"
+        hx-swap="beforeend"
+      >
+        Start
+      </button>
+    </div>
+  );
+}
