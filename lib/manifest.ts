@@ -65,17 +65,14 @@ export function buildManifest(batch: Batch, items: Item[], images: Image[]) {
   };
 }
 
-/** Reads the batch's rows and rewrites its manifest atomically. */
+/** Reads the batch's rows, rewrites its manifest atomically and returns the items. */
 export async function writeManifest(
   db: Db,
   imagesDir: string,
   batch: Batch,
-): Promise<void> {
-  const manifest = buildManifest(
-    batch,
-    await listItems(db, batch.id),
-    await listImages(db, batch.id),
-  );
+): Promise<Item[]> {
+  const items = await listItems(db, batch.id);
+  const manifest = buildManifest(batch, items, await listImages(db, batch.id));
   const dir = join(imagesDir, batch.id);
   await Deno.mkdir(dir, { recursive: true });
   await writeFileAtomic(
@@ -83,4 +80,5 @@ export async function writeManifest(
     MANIFEST_NAME,
     new TextEncoder().encode(JSON.stringify(manifest, null, 2)),
   );
+  return items;
 }

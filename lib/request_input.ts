@@ -6,8 +6,14 @@ import type { Context } from "hono";
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
-/** Reads a JSON body that must be valid UTF-8 (no silent U+FFFD) and valid JSON. */
-export async function readJsonBody(c: Context): Promise<Parsed<unknown>> {
+/**
+ * Reads a JSON body that must be valid UTF-8 (no silent U+FFFD) and valid
+ * JSON; with `allowEmpty`, a blank body reads as `undefined`.
+ */
+export async function readJsonBody(
+  c: Context,
+  { allowEmpty = false } = {},
+): Promise<Parsed<unknown>> {
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(
@@ -16,6 +22,7 @@ export async function readJsonBody(c: Context): Promise<Parsed<unknown>> {
   } catch {
     return { ok: false, message: "The request body is not valid UTF-8 text." };
   }
+  if (allowEmpty && text.trim() === "") return { ok: true, value: undefined };
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch {

@@ -37,6 +37,8 @@ export interface RunUpdate {
   batch: Batch;
   item?: Item;
   image?: Image;
+  /** With "finished": the items the run's end left interrupted or cancelled. */
+  stoppedItems?: Item[];
 }
 
 export interface RunDeps {
@@ -155,10 +157,13 @@ async function finish(
   const settled = await settleBatch(deps.db, batchId, {
     statusMessage: message,
   });
-  await writeManifest(deps.db, deps.config.imagesDir, settled);
+  const items = await writeManifest(deps.db, deps.config.imagesDir, settled);
+  const stoppedItems = items.filter((item) =>
+    item.status === "interrupted" || item.status === "cancelled"
+  );
   await safeReport(
     options,
-    { event: { type: "finished" }, batch: settled },
+    { event: { type: "finished" }, batch: settled, stoppedItems },
     deps.log,
   );
   return settled;

@@ -7,7 +7,7 @@ import type { AppEnv } from "../app_env.ts";
 import { clientBucket, type RateLimiter } from "../lib/rate_limit.ts";
 import { clientAddress } from "../lib/transport.ts";
 import { RunRefused } from "../views/components/run_starter.tsx";
-import { apiError } from "./api.ts";
+import { apiError } from "./api_error.ts";
 
 /** Counts each request against `limiter`; `what` names them in the message. */
 export function rateLimited(

@@ -172,7 +172,9 @@ export function runRoutes(deps: AppDeps) {
 }
 
 /** The partials one update changes on whatever page is shown. */
-export function renderUpdate({ event, batch, item, image }: RunUpdate): string {
+export function renderUpdate(
+  { event, batch, item, image, stoppedItems = [] }: RunUpdate,
+): string {
   const finished = event.type === "finished";
   const message = event.type === "rate-limited"
     ? `Google asked to slow down; retrying in ${
@@ -181,11 +183,15 @@ export function renderUpdate({ event, batch, item, image }: RunUpdate): string {
     : undefined;
   return String(
     <>
-      {item && (
-        <hx-partial hx-target={`#tile-${item.id}`} hx-swap="outerHTML">
-          <Tile item={item} image={image} batchId={batch.id} />
+      {[...(item ? [item] : []), ...stoppedItems].map((tile) => (
+        <hx-partial hx-target={`#tile-${tile.id}`} hx-swap="outerHTML">
+          <Tile
+            item={tile}
+            image={tile === item ? image : undefined}
+            batchId={batch.id}
+          />
         </hx-partial>
-      )}
+      ))}
       <hx-partial hx-target={`#summary-${batch.id}`} hx-swap="outerHTML">
         <BatchSummary batch={batch} running={!finished} />
       </hx-partial>

@@ -50,8 +50,21 @@ export async function answerGenerate(
   return { ...outcome, delayMs: (outcome.delayMs ?? 0) + markers.slowMs };
 }
 
-/** Daily-quota keys and the rolling per-minute limit. */
+/**
+ * Daily-quota keys and the rolling per-minute limit. Google checks quota
+ * before it runs the model, so these 429s come back at once, not after the
+ * generation latency.
+ */
 function admit(state: FakeState, key: string, plan: Plan): Outcome | undefined {
+  const refusal = quotaRefusal(state, key, plan);
+  return refusal && { ...refusal, immediate: true };
+}
+
+function quotaRefusal(
+  state: FakeState,
+  key: string,
+  plan: Plan,
+): Outcome | undefined {
   const { options } = state;
   if (options.dailyQuotaKeys?.includes(key)) {
     return dailyQuotaError(plan.model.id);

@@ -14,6 +14,8 @@ export interface Outcome {
   delayMs?: number;
   /** Hold the request open until the client gives up (timeout fault). */
   hold?: boolean;
+  /** Answer without the model latency: quota checks run before generation. */
+  immediate?: boolean;
 }
 
 /** Canonical gRPC status names Google puts beside the HTTP code. */

@@ -154,7 +154,9 @@ export async function handleRequest(
         AbortSignal.any([request.signal, state.closing.signal]),
       );
     } else if (generating) {
-      const latency = (state.options.latencyMs ?? 0) + (outcome.delayMs ?? 0);
+      const latency = outcome.immediate
+        ? 0
+        : (state.options.latencyMs ?? 0) + (outcome.delayMs ?? 0);
       await sleep(latency, state.closing.signal);
     }
     record.status = outcome.hold && request.signal.aborted
