@@ -31,6 +31,16 @@ import type { Logger } from "./log.ts";
 import { scrubValue } from "./scrub.ts";
 import { writeManifest } from "./manifest.ts";
 
+/** Why a run was aborted (the AbortController's reason) → what the batch says. */
+const ABORT_MESSAGES: Record<string, string> = {
+  cancelled:
+    "Cancelled. Images already saved are kept; paste your key and Resume to finish the rest.",
+  disconnected:
+    "Interrupted: the page was closed or the connection dropped. Paste your key and Resume to finish the rest.",
+  shutdown:
+    "Interrupted: BatchGen was stopped while this batch was running. Paste your key and Resume to finish the rest.",
+};
+
 /** What a run reports after each event it applied. */
 export interface RunUpdate {
   event: GeneratorEvent | { type: "finished" };
@@ -136,9 +146,8 @@ export async function runBatch(
       open,
       cancelled ? "cancelled" : "interrupted",
     );
-    stopMessage = cancelled
-      ? "Cancelled. Images already saved are kept; paste your key and Resume to finish the rest."
-      : "Interrupted: the page was closed or the connection dropped. Paste your key and Resume to finish the rest.";
+    stopMessage = ABORT_MESSAGES[String(signal.reason)] ??
+      ABORT_MESSAGES.disconnected!;
   } else if (stopMessage || code !== 0) {
     await moveItems(db, batch.id, open, "interrupted");
     stopMessage ??=

@@ -161,3 +161,72 @@ Deno.test("[crash] SIGKILL mid-batch, restart, resume to completion without dupl
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("[shutdown] SIGTERM mid-batch stops the run, keeps what was saved and says so", async () => {
+  await using fake = startFakeGemini({ latencyMs: 300 });
+  const dataDir = await Deno.makeTempDir({ prefix: "batchgen-term-" });
+  const port = freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const env = {
+    PORT: String(port),
+    BATCHGEN_DATA_DIR: dataDir,
+    BATCHGEN_GEMINI_BASE_URL: fake.url,
+    PATH: Deno.env.get("PATH") ?? "",
+    HOME: Deno.env.get("HOME") ?? "",
+    ...(Deno.env.get("DENO_DIR")
+      ? { DENO_DIR: Deno.env.get("DENO_DIR")! }
+      : {}),
+  };
+  let server = startServer(env);
+  try {
+    await waitForServer(url);
+    const created = await fetch(`${url}/api/batches`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        prompts: Array.from({ length: 10 }, (_, i) => `term prompt ${i}`),
+        model: "gemini-nano-banana-2.1",
+        concurrency: 1,
+      }),
+    });
+    const cookie = created.headers.get("set-cookie")!.split(";")[0]!;
+    const { id } = await created.json();
+    const run = await fetch(`${url}/api/batches/${id}/run`, {
+      method: "POST",
+      headers: { cookie, "x-goog-api-key": TEST_KEY },
+    });
+    const reader = run.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while (!text.includes('"image-saved"')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    server.kill("SIGTERM");
+    assert.equal((await server.status).code, 0, "a clean exit");
+    await reader.cancel().catch(() => {});
+
+    server = startServer(env);
+    await waitForServer(url);
+    const after =
+      await (await fetch(`${url}/api/batches/${id}`, { headers: { cookie } }))
+        .json();
+    assert.equal(after.status, "interrupted");
+    assert.match(after.statusMessage, /BatchGen was stopped/);
+    assert.ok(after.counts.succeeded >= 1);
+    assert.ok(
+      after.items.every((i: { status: string }) =>
+        ["succeeded", "interrupted"].includes(i.status)
+      ),
+    );
+  } finally {
+    try {
+      server.kill("SIGKILL");
+    } catch {
+      // Already gone.
+    }
+    await server.status;
+    await server.stderr.cancel().catch(() => {});
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  }
+});
