@@ -7,7 +7,7 @@ import { secureHeaders } from "hono/secure-headers";
 import type { AppDeps, AppEnv } from "./app_env.ts";
 import { LIMITS } from "./lib/limits.ts";
 import { createRateLimits } from "./lib/rate_limit.ts";
-import { isHttps } from "./lib/transport.ts";
+import { isHttps, keyTransportProblem } from "./lib/transport.ts";
 import { workspace } from "./lib/workspace.ts";
 import { sameOrigin } from "./lib/same_origin.ts";
 import { scrubError } from "./lib/scrub.ts";
@@ -121,6 +121,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
         new URL(url).protocol === "https:" || config.trustProxy,
     }),
   );
+  // A page served where a key would travel unencrypted shows no key field at
+  // all: refusing the key on arrival would be too late (K7).
+  app.use(async function keyTransport(c, next) {
+    c.set("keyBlocked", keyTransportProblem(c, config.trustProxy));
+    await next();
+  });
 
   // Per-client limits on the requests that carry a key (lib/limits.ts).
   const limits = deps.rateLimits ?? createRateLimits();

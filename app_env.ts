@@ -20,6 +20,11 @@ export interface AppDeps {
 }
 
 export interface AppEnv {
-  Variables: { workspaceId: string; workspaceToken: string };
+  Variables: {
+    workspaceId: string;
+    workspaceToken: string;
+    /** Why a key may not be sent on this connection (K7); unset when it may. */
+    keyBlocked?: string;
+  };
   Bindings: { remoteAddr?: { hostname: string } };
 }

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { join, resolve } from "node:path";
+import { DEFAULTS, LIMITS } from "./lib/limits.ts";
 
 export const GOOGLE_API_BASE_URL = "https://generativelanguage.googleapis.com";
 
@@ -26,19 +27,21 @@ const envSchema = z.object({
   BATCHGEN_TLS_CERT_FILE: z.string().min(1).optional(),
   BATCHGEN_TLS_KEY_FILE: z.string().min(1).optional(),
   BATCHGEN_TRUST_PROXY: onOff.default(false),
-  BATCHGEN_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(4),
-  BATCHGEN_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(1_800_000)
-    .default(360_000),
-  BATCHGEN_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(4),
+  BATCHGEN_CONCURRENCY: z.coerce.number().int().min(1).max(LIMITS.concurrency)
+    .default(DEFAULTS.concurrency),
+  BATCHGEN_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(
+    LIMITS.minRequestTimeoutMs,
+  ).max(LIMITS.requestTimeoutMs).default(DEFAULTS.requestTimeoutMs),
+  BATCHGEN_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(LIMITS.maxAttempts)
+    .default(DEFAULTS.maxAttempts),
   // The message never repeats the value: it holds a password.
   BATCHGEN_BASIC_AUTH: z.string().regex(
     // deno-lint-ignore no-control-regex
     /^[^:\x00-\x1f\x7f]+:[^\x00-\x1f\x7f]{8,}$/,
     "must be user:password — a user name without ':' and a password of at least 8 characters, no control characters",
   ).optional(),
-  BATCHGEN_CONFIRM_ABOVE_USD: z.coerce.number().min(0).max(1_000_000).default(
-    5,
-  ),
+  BATCHGEN_CONFIRM_ABOVE_USD: z.coerce.number().min(0).max(LIMITS.budgetUsd)
+    .default(5),
 });
 
 /** The server's settings, parsed once at start. */

@@ -1,23 +1,19 @@
-/** Queries for batches, their items and images. Every read is scoped to a workspace. */
-import { and, asc, desc, eq, inArray, lt, or, sql } from "drizzle-orm";
+/**
+ * Queries for batches, their items and images: create, read, list, delete.
+ * Every read is scoped to a workspace. Run state lives in batch_status.ts.
+ */
+import { and, asc, desc, eq, lt, or, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
+import { newId } from "./ids.ts";
 import {
   type Batch,
   batches,
   type BatchSettings,
-  type BatchStatus,
   type Image,
   images,
   type Item,
   items,
-  type ItemStatus,
 } from "./schema.ts";
-
-/** Makes an unguessable id (128 random bits, 32 lowercase base-36 digits). */
-export function newId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (b) => b.toString(36).padStart(2, "0")).join("");
-}
 
 export interface NewBatch {
   workspaceId: string;
@@ -139,14 +135,15 @@ export async function listBatches(
   }
   if (query) {
     const pattern = `%${query.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
-    const matching = db.select({ id: items.batchId }).from(items).where(
-      sql`${items.prompt} like ${pattern} escape '\\'`,
-    );
+    // Correlated, so only the items of the batches being paged through are
+    // read (by the batch_id index), not every item of every workspace. No
+    // index can serve a '%q%' match, so the prompt test itself is a scan of
+    // the batch's items.
+    const promptMatches = sql`exists (select 1 from ${items}
+      where ${items.batchId} = ${batches.id}
+      and ${items.prompt} like ${pattern} escape '\\')`;
     conditions.push(
-      or(
-        sql`${batches.title} like ${pattern} escape '\\'`,
-        inArray(batches.id, matching),
-      )!,
+      or(sql`${batches.title} like ${pattern} escape '\\'`, promptMatches)!,
     );
   }
   const rows = await db.select().from(batches).where(and(...conditions))
@@ -164,123 +161,4 @@ export async function listBatches(
 /** Deletes a batch with its items and images rows. */
 export async function deleteBatch(db: Db, id: string): Promise<void> {
   await db.delete(batches).where(eq(batches.id, id));
-}
-
-/** Items that a run in `mode` would (re)generate. */
-export function runnableStatuses(mode: RunMode): ItemStatus[] {
-  const resumable: ItemStatus[] = [
-    "pending",
-    "running",
-    "interrupted",
-    "cancelled",
-  ];
-  // Retry also re-tries blocked items: safety filters misfire on harmless
-  // prompts, and the user asked for it (each attempt is billed by Google).
-  return mode === "retry" ? [...resumable, "failed", "blocked"] : resumable;
-}
-
-export type RunMode = "resume" | "retry";
-
-/** Items of the batch in `statuses`, in prompt order. */
-export async function itemsWithStatus(
-  db: Db,
-  batchId: string,
-  statuses: ItemStatus[],
-): Promise<Item[]> {
-  return await db.select().from(items).where(
-    and(eq(items.batchId, batchId), inArray(items.status, statuses)),
-  ).orderBy(asc(items.position), asc(items.imageIndex));
-}
-
-/** Sets a batch's status and message. */
-export async function setBatchStatus(
-  db: Db,
-  id: string,
-  status: BatchStatus,
-  statusMessage: string | null = null,
-): Promise<void> {
-  await db.update(batches).set({ status, statusMessage, updatedAt: new Date() })
-    .where(eq(batches.id, id));
-}
-
-/** Marks every item of the batch still in `from` as `to`. */
-export async function moveItems(
-  db: Db,
-  batchId: string,
-  from: ItemStatus[],
-  to: ItemStatus,
-): Promise<void> {
-  await db.update(items).set({ status: to }).where(
-    and(eq(items.batchId, batchId), inArray(items.status, from)),
-  );
-}
-
-/** Recomputes counts, cost and status from the items; returns the batch. */
-export async function settleBatch(
-  db: Db,
-  id: string,
-  { statusMessage = null, running = false }: {
-    statusMessage?: string | null;
-    running?: boolean;
-  } = {},
-): Promise<Batch> {
-  const [row] = await db.select({
-    total: sql<number>`count(*)`,
-    succeeded: sql<
-      number
-    >`sum(case when ${items.status} = 'succeeded' then 1 else 0 end)`,
-    failed: sql<
-      number
-    >`sum(case when ${items.status} in ('failed','blocked') then 1 else 0 end)`,
-    interrupted: sql<
-      number
-    >`sum(case when ${items.status} = 'interrupted' then 1 else 0 end)`,
-    cancelled: sql<
-      number
-    >`sum(case when ${items.status} = 'cancelled' then 1 else 0 end)`,
-    running: sql<
-      number
-    >`sum(case when ${items.status} = 'running' then 1 else 0 end)`,
-    cost: sql<number>`coalesce(sum(${items.costUsd}), 0)`,
-  }).from(items).where(eq(items.batchId, id));
-  const c = {
-    total: Number(row?.total ?? 0),
-    succeeded: Number(row?.succeeded ?? 0),
-    failed: Number(row?.failed ?? 0),
-    interrupted: Number(row?.interrupted ?? 0),
-    cancelled: Number(row?.cancelled ?? 0),
-    running: Number(row?.running ?? 0),
-  };
-  const status: BatchStatus = running || c.running > 0
-    ? "running"
-    : c.interrupted > 0
-    ? "interrupted"
-    : c.cancelled > 0
-    ? "cancelled"
-    : c.succeeded === c.total
-    ? "done"
-    : c.succeeded + c.failed < c.total
-    ? "draft"
-    : c.succeeded > 0
-    ? "partial"
-    : "failed";
-  await db.update(batches).set({
-    succeededCount: c.succeeded,
-    failedCount: c.failed,
-    actualCostUsd: Number(row?.cost ?? 0),
-    status,
-    statusMessage,
-    updatedAt: new Date(),
-  }).where(eq(batches.id, id));
-  const batch = await db.query.batches.findFirst({ where: eq(batches.id, id) });
-  if (!batch) throw new RangeError(`Cannot settle batch ${id}: not found`);
-  return batch;
-}
-
-/** Every batch left `running` (used by crash recovery at start). */
-export async function listRunningBatchIds(db: Db): Promise<string[]> {
-  const rows = await db.select({ id: batches.id }).from(batches).where(
-    eq(batches.status, "running"),
-  );
-  return rows.map((r) => r.id);
 }

@@ -1,19 +1,18 @@
 /** Writes that follow a generator's events for one item. */
-import { and, eq, sql } from "drizzle-orm";
+import { and, type AnyColumn, eq, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { type Image, images, type Item, items } from "./schema.ts";
-import { newId } from "./batch_queries.ts";
+import { newId } from "./ids.ts";
 
 function inBatch(batchId: string, itemId: string) {
   return and(eq(items.id, itemId), eq(items.batchId, batchId));
 }
 
-/** Marks an item running for attempt `attempt`; returns it (undefined if foreign). */
+/** Marks an item running and counts the attempt; returns it (undefined if foreign). */
 export async function markItemStarted(
   db: Db,
   batchId: string,
   itemId: string,
-  _attempt: number,
 ): Promise<Item | undefined> {
   const [row] = await db.update(items).set({
     status: "running",
@@ -94,7 +93,11 @@ export interface ItemUsage {
   thoughtTokens: number;
 }
 
-/** Adds one attempt's token usage and its estimated cost to an item. */
+/**
+ * Adds one attempt's token usage and its estimated cost to an item, in one
+ * statement (no read-then-write race between attempts). A null cost (no
+ * price for the model) leaves the item's cost as it was.
+ */
 export async function recordUsage(
   db: Db,
   batchId: string,
@@ -102,18 +105,14 @@ export async function recordUsage(
   usage: ItemUsage,
   costUsd: number | null,
 ): Promise<Item | undefined> {
-  const current = await db.query.items.findFirst({
-    where: inBatch(batchId, itemId),
-  });
-  if (!current) return undefined;
+  const plus = (column: AnyColumn, amount: number) =>
+    sql`coalesce(${column}, 0) + ${amount}`;
   const [item] = await db.update(items).set({
-    promptTokens: (current.promptTokens ?? 0) + usage.promptTokens,
-    outputTokens: (current.outputTokens ?? 0) + usage.outputTokens,
-    imageTokens: (current.imageTokens ?? 0) + usage.imageTokens,
-    thoughtTokens: (current.thoughtTokens ?? 0) + usage.thoughtTokens,
-    costUsd: costUsd === null
-      ? current.costUsd
-      : (current.costUsd ?? 0) + costUsd,
-  }).where(eq(items.id, itemId)).returning();
+    promptTokens: plus(items.promptTokens, usage.promptTokens),
+    outputTokens: plus(items.outputTokens, usage.outputTokens),
+    imageTokens: plus(items.imageTokens, usage.imageTokens),
+    thoughtTokens: plus(items.thoughtTokens, usage.thoughtTokens),
+    ...(costUsd === null ? {} : { costUsd: plus(items.costUsd, costUsd) }),
+  }).where(inBatch(batchId, itemId)).returning();
   return item;
 }

@@ -12,8 +12,8 @@ import {
   RequestTimeoutError,
 } from "./gemini.ts";
 import type { JobItem } from "./protocol.ts";
-import type { SavedImage } from "./save_image.ts";
-import { scrubError } from "../lib/scrub.ts";
+import { type SavedImage, UnsupportedImageTypeError } from "./save_image.ts";
+import { scrub, scrubError } from "../lib/scrub.ts";
 
 /** Waits `ms`, or less when `signal` aborts; never rejects. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -121,7 +121,10 @@ export async function storeImage(
       ok: false,
       failure: {
         kind: "storage",
-        message: `Cannot save the image: ${scrubError(error, secrets)}`,
+        // An unstorable type is already a whole sentence for the user.
+        message: error instanceof UnsupportedImageTypeError
+          ? scrub(error.message, secrets)
+          : `Cannot save the image: ${scrubError(error, secrets)}`,
       },
     };
   }

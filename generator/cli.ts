@@ -5,12 +5,7 @@
 import type { GeneratorEvent, Job } from "./protocol.ts";
 import { createGeminiRequester } from "./gemini.ts";
 import { runPool } from "./pool.ts";
-import {
-  type CliOptions,
-  parseCliArgs,
-  parsePrompts,
-  USAGE,
-} from "./cli_args.ts";
+import { type CliOptions, parseCliArgs, USAGE } from "./cli_args.ts";
 import { createManifestBuilder } from "./manifest.ts";
 import {
   baseUrlFromEnv,
@@ -23,6 +18,7 @@ import {
   redirectConsole,
   takeApiKey,
 } from "./process_io.ts";
+import { splitPromptLines } from "../lib/prompt_file.ts";
 import { scrubError } from "../lib/scrub.ts";
 import { removeTempFiles, writeFileAtomic } from "../lib/storage.ts";
 
@@ -69,7 +65,8 @@ async function runCliWith(
   }
   let prompts: string[];
   try {
-    prompts = parsePrompts(await Deno.readTextFile(options.promptsFile));
+    // The web upload's rule, so one file gives the same batch both ways.
+    prompts = splitPromptLines(await Deno.readTextFile(options.promptsFile));
   } catch (error) {
     stderr.write(
       `Cannot read prompts file ${options.promptsFile}: ${

@@ -4,7 +4,21 @@
  * environment (K4), so it cannot end up in shell history or `ps` output.
  */
 import { parseArgs } from "node:util";
+import { DEFAULTS, LIMITS } from "../lib/limits.ts";
 import { DEFAULT_MODEL_ID, findModel, KNOWN_MODELS } from "../lib/models.ts";
+
+// name, min, max, default of each numeric option.
+const NUMBER_OPTIONS = [
+  ["images-per-prompt", 1, LIMITS.imagesPerPrompt, DEFAULTS.imagesPerPrompt],
+  ["concurrency", 1, LIMITS.concurrency, DEFAULTS.concurrency],
+  [
+    "timeout-ms",
+    LIMITS.minRequestTimeoutMs,
+    LIMITS.requestTimeoutMs,
+    DEFAULTS.requestTimeoutMs,
+  ],
+  ["max-attempts", 1, LIMITS.maxAttempts, DEFAULTS.maxAttempts],
+] as const;
 
 /** Usage text of the CLI. */
 export const USAGE =
@@ -14,15 +28,17 @@ Generates one or more images per prompt with Google's Gemini image models.
 The API key is read only from the GEMINI_API_KEY environment variable.
 
 Options:
-  --prompts FILE            one prompt per line; blank lines and # comments skipped
+  --prompts FILE            one prompt per line, blank lines skipped; every other
+                            line is a prompt, including one starting with #
+                            (the same rule as a .txt upload in the web app)
   --out DIR                 where images and manifest.json are written
   --model ID                default ${DEFAULT_MODEL_ID}
-  --aspect-ratio RATIO      default 1:1
+  --aspect-ratio RATIO      default ${DEFAULTS.aspectRatio}
   --size SIZE               1K, 2K, 4K, 512 (model dependent; default the model's)
-  --images-per-prompt N     1–10, default 1
-  --concurrency N           parallel requests, 1–16, default 4
-  --timeout-ms MS           per request, default 360000
-  --max-attempts N          per image, 1–10, default 4
+  --images-per-prompt N     ${range("images-per-prompt")}
+  --concurrency N           parallel requests, ${range("concurrency")}
+  --timeout-ms MS           per request, ${range("timeout-ms")}
+  --max-attempts N          per image, ${range("max-attempts")}
   -h, --help                show this text
 
 Exit codes: 0 all images saved, 1 some failed, 2 bad usage.
@@ -90,7 +106,7 @@ export function parseCliArgs(args: readonly string[]): ParsedArgs {
       }`,
     };
   }
-  const aspectRatio = text("aspect-ratio") ?? "1:1";
+  const aspectRatio = text("aspect-ratio") ?? DEFAULTS.aspectRatio;
   if (!model.aspectRatios.includes(aspectRatio)) {
     return {
       kind: "error",
@@ -111,13 +127,7 @@ export function parseCliArgs(args: readonly string[]): ParsedArgs {
     };
   }
   const numbers: Record<string, number> = {};
-  const ranges = [
-    ["images-per-prompt", 1, 10, 1],
-    ["concurrency", 1, 16, 4],
-    ["timeout-ms", 100, 1_800_000, 360_000],
-    ["max-attempts", 1, 10, 4],
-  ] as const;
-  for (const [name, min, max, fallback] of ranges) {
+  for (const [name, min, max, fallback] of NUMBER_OPTIONS) {
     const raw = text(name);
     const value = raw === undefined ? fallback : Number(raw);
     if (!Number.isInteger(value) || value < min || value > max) {
@@ -145,10 +155,7 @@ export function parseCliArgs(args: readonly string[]): ParsedArgs {
   };
 }
 
-/** Prompts from a file's text: one per line, blanks and `#` lines skipped. */
-export function parsePrompts(text: string): string[] {
-  return text
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line) => line.length > 0 && !line.startsWith("#"));
+function range(name: typeof NUMBER_OPTIONS[number][0]): string {
+  const [, min, max, fallback] = NUMBER_OPTIONS.find((o) => o[0] === name)!;
+  return `${min}–${max}, default ${fallback}`;
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { parseCliArgs, parsePrompts } from "./cli_args.ts";
+import { parseCliArgs, USAGE } from "./cli_args.ts";
+import { splitPromptLines } from "../lib/prompt_file.ts";
 
 const REQUIRED = ["--prompts", "p.txt", "--out", "out"];
 
@@ -77,6 +78,14 @@ Deno.test("parseCliArgs() rejects bad usage with a clear message", async (t) => 
       /--concurrency must be a whole number from 1 to 16/,
     ],
     [[...REQUIRED, "--images-per-prompt", "2.5"], /--images-per-prompt/],
+    [
+      [...REQUIRED, "--timeout-ms", "999"],
+      /--timeout-ms must be a whole number from 1000 to 1800000/,
+    ],
+    [
+      [...REQUIRED, "--max-attempts", "11"],
+      /--max-attempts must be a whole number from 1 to 10/,
+    ],
     [[...REQUIRED, "--api-key", "x"], /Unknown option '--api-key'/],
     [[...REQUIRED, "extra"], /positional/i],
   ];
@@ -94,11 +103,22 @@ Deno.test("parseCliArgs() answers --help", () => {
   assert.deepEqual(parseCliArgs(["-h"]), { kind: "help" });
 });
 
-Deno.test("parsePrompts() skips blank lines and comments", () => {
+Deno.test("splitPromptLines() reads a CLI prompts file as the web reads a .txt upload", () => {
+  // "#hashtag art" is a real prompt, so # lines are kept, not treated as comments.
   assert.deepEqual(
-    parsePrompts(
-      "# header\r\na red fox\n\n   \n  # indented comment\n  a blue whale  \n",
+    splitPromptLines(
+      "#hashtag art\r\na red fox\n\n   \n  # indented\n  a blue whale  \n",
     ),
-    ["a red fox", "a blue whale"],
+    ["#hashtag art", "a red fox", "# indented", "a blue whale"],
   );
+});
+
+Deno.test("USAGE states the prompt-file rule and the limits' ranges", () => {
+  assert.match(USAGE, /including one starting with #/);
+  assert.match(USAGE, /--concurrency N +parallel requests, 1–16, default 4/);
+  assert.match(
+    USAGE,
+    /--timeout-ms MS +per request, 1000–1800000, default 360000/,
+  );
+  assert.match(USAGE, /--images-per-prompt N +1–10, default 1/);
 });

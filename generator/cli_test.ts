@@ -17,7 +17,7 @@ Deno.test("[cli] writes images and a key-free manifest", async () => {
     const prompts = join(dir, "prompts.txt");
     await Deno.writeTextFile(
       prompts,
-      "# my prompts\na lighthouse\n\na fox [block:IMAGE_SAFETY]\n",
+      "a lighthouse\n\na fox [block:IMAGE_SAFETY]\n",
     );
     const out = join(dir, "out");
     const args = [

@@ -4,6 +4,7 @@
  * concatenates every inline part, thought drafts included (gemini-api.md §2.3).
  */
 import { GoogleGenAI } from "@google/genai";
+import type { Usage } from "../lib/pricing.ts";
 import { scrub } from "../lib/scrub.ts";
 import { classifyError, type Failure } from "./gemini_errors.ts";
 
@@ -19,14 +20,6 @@ export interface ImageRequest {
   aspectRatio: string;
   /** Omitted from the request when undefined (some models reject it). */
   imageSize?: string;
-}
-
-/** Token counts of one response, as the protocol's `usage` event carries. */
-export interface Usage {
-  promptTokens: number;
-  outputTokens: number;
-  imageTokens: number;
-  thoughtTokens: number;
 }
 
 /** The image part picked from a response, still base64 as Google sent it. */

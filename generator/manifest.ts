@@ -3,14 +3,8 @@
  * manifest holds prompts, settings, results and usage — never the key (K1).
  */
 import type { FailureKind, GeneratorEvent, Job } from "./protocol.ts";
-
-/** Token counts of one item, as in the `usage` event. */
-export interface ManifestUsage {
-  promptTokens: number;
-  outputTokens: number;
-  imageTokens: number;
-  thoughtTokens: number;
-}
+import type { Usage } from "../lib/pricing.ts";
+import { imageStem } from "../lib/storage.ts";
 
 /** One image slot (prompt × image index) of the manifest. */
 export interface ManifestItem {
@@ -26,7 +20,7 @@ export interface ManifestItem {
   height?: number;
   errorKind?: FailureKind;
   errorMessage?: string;
-  usage?: ManifestUsage;
+  usage?: Usage;
 }
 
 /** The whole manifest document. */
@@ -76,9 +70,8 @@ export function createManifestBuilder(
 
   function label(itemId: string): string {
     const item = items.get(itemId);
-    return item
-      ? `${String(item.position + 1).padStart(4, "0")}-${item.imageIndex + 1}`
-      : itemId;
+    // The image's file name without extension, so a line names its file.
+    return item ? imageStem(item.position, item.imageIndex) : itemId;
   }
 
   return {

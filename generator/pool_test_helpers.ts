@@ -2,6 +2,7 @@
 import { eventSchema, type GeneratorEvent, type Job } from "./protocol.ts";
 import type { Failure, ImageRequest, Outcome } from "./gemini.ts";
 import { type PoolOptions, runPool, sleep } from "./pool.ts";
+import { imageFileName } from "../lib/storage.ts";
 
 /** Base64 of a stand-in image. */
 export const IMAGE = btoa("fake image bytes");
@@ -97,7 +98,8 @@ export async function run(
     backoff: { baseMs: 2, capMs: 20 },
     save: (item) =>
       Promise.resolve({
-        fileName: `${item.position + 1}.png`,
+        // A real name: the event schema accepts only what saveImage writes.
+        fileName: imageFileName(item.position, item.imageIndex, "png"),
         mimeType: "image/png",
         bytes: 16,
         sha256: "0".repeat(64),

@@ -4,6 +4,9 @@
  * it travels only in the child's environment (K4).
  */
 import { z } from "zod";
+import { DEFAULTS, LIMITS } from "../lib/limits.ts";
+import type { Usage } from "../lib/pricing.ts";
+import { IMAGE_FILE_NAME } from "../lib/storage.ts";
 
 export const jobItemSchema = z.object({
   itemId: z.string().min(1),
@@ -19,11 +22,15 @@ export const jobSchema = z.object({
   aspectRatio: z.string().min(1),
   /** Omitted for models that take no `imageSize`. */
   imageSize: z.string().min(1).optional(),
-  concurrency: z.number().int().min(1).max(16),
+  concurrency: z.number().int().min(1).max(LIMITS.concurrency),
   outputDir: z.string().min(1),
   apiBaseUrl: z.string().url().optional(),
-  timeoutMs: z.number().int().min(100).default(360_000),
-  maxAttempts: z.number().int().min(1).max(10).default(4),
+  timeoutMs: z.number().int().min(LIMITS.minRequestTimeoutMs).max(
+    LIMITS.requestTimeoutMs,
+  ).default(DEFAULTS.requestTimeoutMs),
+  maxAttempts: z.number().int().min(1).max(LIMITS.maxAttempts).default(
+    DEFAULTS.maxAttempts,
+  ),
   items: z.array(jobItemSchema),
   /**
    * Budget cap of the batch in USD of estimated Google usage: no request
@@ -53,12 +60,14 @@ export const FAILURE_KINDS = [
 ] as const;
 export type FailureKind = typeof FAILURE_KINDS[number];
 
+// Keyed by `Usage` (lib/pricing.ts) so the event cannot drift from the type
+// that prices it.
 const usageFields = {
   promptTokens: z.number().int().min(0),
   outputTokens: z.number().int().min(0),
   imageTokens: z.number().int().min(0),
   thoughtTokens: z.number().int().min(0),
-};
+} satisfies Record<keyof Usage, z.ZodNumber>;
 
 export const eventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("started"), items: z.number().int() }),
@@ -70,7 +79,8 @@ export const eventSchema = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("image-saved"),
     itemId: z.string(),
-    fileName: z.string().regex(/^[\w.-]+$/),
+    // The parent joins this name to the batch's folder and records it.
+    fileName: z.string().regex(IMAGE_FILE_NAME),
     mimeType: z.string(),
     bytes: z.number().int().min(0),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),

@@ -20,6 +20,18 @@ export interface SavedImage {
   height?: number;
 }
 
+/**
+ * Google sent an image in a format BatchGen does not store. Writing it under
+ * some other extension would record a file that the /images route, the ZIP
+ * and crash recovery all refuse, so the item fails as `storage` instead.
+ */
+export class UnsupportedImageTypeError extends Error {
+  override name = "UnsupportedImageTypeError";
+  constructor(readonly mimeType: string) {
+    super(`Google returned an image type BatchGen cannot store: ${mimeType}`);
+  }
+}
+
 /** Writes `bytes` atomically as `<position>-<imageIndex>.<ext>` in `dir`. */
 export async function saveImage(
   dir: string,
@@ -28,13 +40,10 @@ export async function saveImage(
 ): Promise<SavedImage> {
   const { bytes } = image;
   // Trust Google's MIME type; fall back to the magic bytes when it is absent.
-  const mimeType = image.mimeType || sniffMimeType(bytes) ||
-    "application/octet-stream";
-  const fileName = imageFileName(
-    item.position,
-    item.imageIndex,
-    extensionForMimeType(mimeType),
-  );
+  const mimeType = image.mimeType || sniffMimeType(bytes) || "unknown";
+  const extension = extensionForMimeType(mimeType);
+  if (!extension) throw new UnsupportedImageTypeError(mimeType);
+  const fileName = imageFileName(item.position, item.imageIndex, extension);
   const [sha256] = await Promise.all([
     sha256Hex(bytes),
     writeFileAtomic(dir, fileName, bytes),

@@ -5,17 +5,22 @@ import type { Db } from "../db/client.ts";
 import { listImages, listItems } from "../db/batch_queries.ts";
 import type { Batch } from "../db/schema.ts";
 import { buildManifest, MANIFEST_NAME } from "./manifest.ts";
+import { IMAGE_FILE_NAME } from "./storage.ts";
 
 const SAFE_ID = /^[a-z0-9]{10,64}$/;
-const SAFE_FILE = /^[A-Za-z0-9][A-Za-z0-9_-]*\.(png|jpg|jpeg|webp|gif)$/;
 
-/** Joins a batch id and file name only when neither can escape the images dir. */
+/**
+ * Joins a batch id and file name only when neither can escape the images dir
+ * and the name is one the generator writes (so only stored formats are served).
+ */
 export function imagePath(
   imagesDir: string,
   batchId: string,
   fileName: string,
 ): string | undefined {
-  if (!SAFE_ID.test(batchId) || !SAFE_FILE.test(fileName)) return undefined;
+  if (!SAFE_ID.test(batchId) || !IMAGE_FILE_NAME.test(fileName)) {
+    return undefined;
+  }
   return join(imagesDir, batchId, fileName);
 }
 

@@ -3,10 +3,12 @@
  * API: known model, a ratio and size that model supports, sane counts.
  */
 import { z } from "zod";
-import { LIMITS } from "./limits.ts";
+import { BUDGET_MESSAGES } from "./budget.ts";
+import { DEFAULTS, LIMITS } from "./limits.ts";
 import { findModel, KNOWN_MODELS, sizeChoices } from "./models.ts";
 
 const modelIds = KNOWN_MODELS.map((m) => m.id);
+const CONCURRENCY_RANGE = `Parallel requests: 1 to ${LIMITS.concurrency}.`;
 
 export const batchInputSchema = z.object({
   title: z.string({ error: "Title: text expected." }).trim().max(
@@ -32,7 +34,9 @@ export const batchInputSchema = z.object({
       message: `Unknown model. Choose one of: ${modelIds.join(", ")}.`,
     },
   ),
-  aspectRatio: z.string({ error: "Choose an aspect ratio." }).default("1:1"),
+  aspectRatio: z.string({ error: "Choose an aspect ratio." }).default(
+    DEFAULTS.aspectRatio,
+  ),
   imageSize: z.string({ error: "Choose an image size." }).default(""),
   imagesPerPrompt: z.coerce.number({
     error: "Images per prompt must be a whole number.",
@@ -42,18 +46,16 @@ export const batchInputSchema = z.object({
     .min(1, "At least 1 image per prompt.").max(
       LIMITS.imagesPerPrompt,
       `At most ${LIMITS.imagesPerPrompt} images per prompt.`,
-    ).default(1),
-  concurrency: z.coerce.number({ error: "Parallel requests: 1 to 16." }).int(
-    "Parallel requests: 1 to 16.",
-  ).min(1, "Parallel requests: 1 to 16.")
-    .max(
-      16,
-      "Parallel requests: 1 to 16.",
-    ).optional(),
-  budgetUsd: z.coerce.number({ error: "The budget must be a number of USD." })
-    .min(0, "The budget cannot be negative.").max(
-      1_000_000,
-      "The budget can be at most 1,000,000 USD.",
+    ).default(DEFAULTS.imagesPerPrompt),
+  // Optional: the server's BATCHGEN_CONCURRENCY applies when left out.
+  concurrency: z.coerce.number({ error: CONCURRENCY_RANGE }).int(
+    CONCURRENCY_RANGE,
+  ).min(1, CONCURRENCY_RANGE).max(LIMITS.concurrency, CONCURRENCY_RANGE)
+    .optional(),
+  budgetUsd: z.coerce.number({ error: BUDGET_MESSAGES.notANumber })
+    .min(0, BUDGET_MESSAGES.negative).max(
+      LIMITS.budgetUsd,
+      BUDGET_MESSAGES.tooHigh,
     ).optional(),
 }).superRefine((input, ctx) => {
   const model = findModel(input.model);

@@ -1,6 +1,6 @@
 /** JSON shapes of the public API (design.md §7). Key-free by construction. */
 import type { Batch, Image, Item } from "../db/schema.ts";
-import { COST_LABEL } from "./pricing.ts";
+import { costLabel } from "./pricing.ts";
 
 /** A batch record as the API shows it. */
 export function batchJson(batch: Batch) {
@@ -25,7 +25,7 @@ export function batchJson(batch: Batch) {
     actualCostUsd: batch.actualCostUsd,
     budgetUsd: batch.budgetUsd,
     priceListDate: batch.priceListDate,
-    costLabel: COST_LABEL,
+    costLabel: costLabel(batch.priceListDate),
     url: `/batches/${batch.id}`,
   };
 }

@@ -7,10 +7,17 @@ import { eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { type Batch, batches } from "../db/schema.ts";
 import { estimateImageUsd, formatUsd } from "./pricing.ts";
+import { LIMITS } from "./limits.ts";
 import { findModel } from "./models.ts";
 
-/** Highest cap accepted, as for a new batch (lib/batch_input.ts). */
-export const MAX_BUDGET_USD = 1_000_000;
+/** What is wrong with a cap, worded once for new batches and run requests. */
+export const BUDGET_MESSAGES = {
+  notANumber: "The budget cap must be a number of USD, like 2.50.",
+  negative: "The budget cap cannot be negative.",
+  tooHigh: `The budget cap can be at most ${
+    LIMITS.budgetUsd.toLocaleString("en-US")
+  } USD.`,
+} as const;
 
 /**
  * A cap sent with a run request: `undefined` leaves the batch's cap as it is,
@@ -23,7 +30,7 @@ export type BudgetChange =
 /**
  * Reads a cap from a form field, query parameter or JSON value: absent →
  * unchanged; blank text or JSON `null` → no cap; else a number from 0 to
- * 1,000,000 USD.
+ * `LIMITS.budgetUsd`.
  */
 export function parseBudgetChange(raw: unknown): BudgetChange {
   if (raw === undefined) return { ok: true, value: undefined };
@@ -37,19 +44,11 @@ export function parseBudgetChange(raw: unknown): BudgetChange {
     ? Number(raw.trim())
     : NaN;
   if (!Number.isFinite(value)) {
-    return {
-      ok: false,
-      message: "The budget cap must be a number of USD, like 2.50.",
-    };
+    return { ok: false, message: BUDGET_MESSAGES.notANumber };
   }
-  if (value < 0) {
-    return { ok: false, message: "The budget cap cannot be negative." };
-  }
-  if (value > MAX_BUDGET_USD) {
-    return {
-      ok: false,
-      message: "The budget cap can be at most 1,000,000 USD.",
-    };
+  if (value < 0) return { ok: false, message: BUDGET_MESSAGES.negative };
+  if (value > LIMITS.budgetUsd) {
+    return { ok: false, message: BUDGET_MESSAGES.tooHigh };
   }
   return { ok: true, value };
 }

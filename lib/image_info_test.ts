@@ -164,5 +164,13 @@ Deno.test("extensionForMimeType() maps Google's image types", () => {
   assert.equal(extensionForMimeType("image/jpeg"), "jpg");
   assert.equal(extensionForMimeType("IMAGE/JPEG; q=1"), "jpg");
   assert.equal(extensionForMimeType("image/webp"), "webp");
-  assert.equal(extensionForMimeType("image/gif"), "bin");
+  assert.equal(extensionForMimeType("image/jpg"), "jpg");
+});
+
+Deno.test("extensionForMimeType() has no extension for types BatchGen does not store", () => {
+  for (
+    const type of ["image/gif", "image/heic", "application/octet-stream", ""]
+  ) {
+    assert.equal(extensionForMimeType(type), undefined, type);
+  }
 });

@@ -22,7 +22,8 @@ export type KeyCheck =
 export async function checkKey(
   apiKey: string,
   baseUrl: string,
-  timeoutMs = 20_000,
+  { signal, timeoutMs = 20_000 }: { signal?: AbortSignal; timeoutMs?: number } =
+    {},
 ): Promise<KeyCheck> {
   const ai = new GoogleGenAI({
     apiKey,
@@ -31,7 +32,10 @@ export async function checkKey(
   });
   try {
     const models: AvailableModel[] = [];
-    const pager = await ai.models.list({ config: { pageSize: 1000 } });
+    // The request's own signal: when the client goes, so does the key (K6).
+    const pager = await ai.models.list({
+      config: { pageSize: 1000, abortSignal: signal },
+    });
     for await (const model of pager) {
       const id = (model.name ?? "").replace(/^models\//, "");
       if (!id || !isImageModel(id, model.supportedActions)) continue;

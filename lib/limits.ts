@@ -1,4 +1,11 @@
-/** Input limits, in one place (documented in the README). */
+/**
+ * Input limits and defaults, in one place (documented in the README). The
+ * server's config, the form, the JSON API, the generator protocol and the CLI
+ * all import them, so a range cannot drift between them.
+ *
+ * Each limit is a maximum; counts start at 1 and amounts at 0 unless a `min…`
+ * entry says otherwise.
+ */
 export const LIMITS = {
   promptsPerBatch: 1000,
   promptChars: 4000,
@@ -6,12 +13,35 @@ export const LIMITS = {
   itemsPerBatch: 5000,
   titleChars: 200,
   uploadBytes: 1_000_000,
+  /** Every request body, form or JSON (app.ts applies one body limit). */
   formBodyBytes: 2_000_000,
-  jsonBodyBytes: 2_000_000,
+  /** Parallel requests to Google in one run. */
+  concurrency: 16,
+  /** Attempts per image (the first try included). */
+  maxAttempts: 10,
+  /** Timeout of one image request. */
+  requestTimeoutMs: 1_800_000,
+  /**
+   * A shorter timeout would fail every real image request, so it is refused
+   * everywhere (config, CLI, protocol) rather than accepted and then useless.
+   */
+  minRequestTimeoutMs: 1_000,
+  /** A batch's budget cap in USD (also bounds the confirmation threshold). */
+  budgetUsd: 1_000_000,
   /** Key checks (page and API) per client address per minute. */
   keyChecksPerMinute: 20,
   /** Run starts (page and API) per client address per minute. */
   runStartsPerMinute: 30,
   /** Batches running at the same time in one workspace. */
   runningBatchesPerWorkspace: 3,
+} as const;
+
+/** Values used when the user, the environment or the job leaves one out. */
+export const DEFAULTS = {
+  imagesPerPrompt: 1,
+  aspectRatio: "1:1",
+  concurrency: 4,
+  maxAttempts: 4,
+  /** Long enough for a 4K Pro image. */
+  requestTimeoutMs: 360_000,
 } as const;

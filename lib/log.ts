@@ -2,7 +2,7 @@
  * The one logger. Every line is scrubbed (K5) before it is written, with the
  * secrets of the request in scope when there are any.
  */
-import { scrub, scrubValue } from "./scrub.ts";
+import { createScrubber } from "./scrub.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -28,6 +28,9 @@ export function createLogger(
   sink: LogSink = stderrSink,
   secrets: readonly string[] = [],
 ): Logger {
+  // One per logger: a request's derived logger scrubs many lines with the
+  // same key, and the key's fragments are worked out once here.
+  const { scrub, scrubValue } = createScrubber(secrets);
   function write(
     level: LogLevel,
     message: string,
@@ -36,10 +39,10 @@ export function createLogger(
     const entry = {
       time: new Date().toISOString(),
       level,
-      message: scrub(message, secrets),
-      ...scrubValue(fields, secrets),
+      message: scrub(message),
+      ...scrubValue(fields),
     };
-    sink(scrub(JSON.stringify(entry), secrets));
+    sink(scrub(JSON.stringify(entry)));
   }
   return {
     debug: (m, f) => write("debug", m, f),

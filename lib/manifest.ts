@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { Db } from "../db/client.ts";
 import { listImages, listItems } from "../db/batch_queries.ts";
 import type { Batch, Image, Item } from "../db/schema.ts";
-import { COST_LABEL, PRICE_LIST_DATE } from "./pricing.ts";
+import { costLabel, PRICE_LIST_DATE } from "./pricing.ts";
 import { writeFileAtomic } from "./storage.ts";
 
 export const MANIFEST_NAME = "manifest.json";
@@ -31,7 +31,7 @@ export function buildManifest(batch: Batch, items: Item[], images: Image[]) {
         failed: batch.failedCount,
       },
       cost: {
-        label: COST_LABEL,
+        label: costLabel(batch.priceListDate),
         priceListDate: batch.priceListDate ?? PRICE_LIST_DATE,
         estimatedUsd: batch.estimatedCostUsd,
         actualUsd: batch.actualCostUsd,

@@ -66,8 +66,15 @@ const PRICES: PriceList = prices;
 export const PRICE_LIST_DATE: string = PRICES.priceListDate;
 
 /** Label to show next to every cost figure (K9). */
-export const COST_LABEL =
-  `Estimated Google usage (not a BatchGen charge), prices as of ${PRICE_LIST_DATE}`;
+/** The label every cost figure carries (K9), with its price list's date. */
+export function costLabel(priceListDate?: string | null): string {
+  return `Estimated Google usage (not a BatchGen charge), prices as of ${
+    priceListDate ?? PRICE_LIST_DATE
+  }`;
+}
+
+/** The label for figures computed from the current price list. */
+export const COST_LABEL = costLabel();
 
 /** Rough input tokens per prompt character (no tokenizer offline). */
 const CHARS_PER_TOKEN = 4;

@@ -33,7 +33,11 @@ export async function readPromptFile(file: File): Promise<string[]> {
   return splitPromptLines(text);
 }
 
-/** One prompt per line; blank lines are skipped. */
+/**
+ * One prompt per line; blank lines are skipped. A line starting with `#` is a
+ * prompt too ("#hashtag art" is a real one). The CLI reads its prompts file
+ * with this function, so a file gives the same batch on the web and the CLI.
+ */
 export function splitPromptLines(text: string): string[] {
   return text.split(/\r?\n/).map((line) => line.trim()).filter(Boolean);
 }

@@ -11,14 +11,12 @@ import {
   listRunningBatchIds,
   moveItems,
   settleBatch,
-} from "../db/batch_queries.ts";
+} from "../db/batch_status.ts";
 import { recordImage } from "../db/item_queries.ts";
 import { batches, images, items } from "../db/schema.ts";
 import { imageDimensions, sniffMimeType } from "./image_info.ts";
 import { writeManifest } from "./manifest.ts";
-import { removeTempFiles, sha256Hex } from "./storage.ts";
-
-const IMAGE_FILE = /^(\d{4,})-(\d+)\.(png|jpg|webp)$/;
+import { parseImageFileName, removeTempFiles, sha256Hex } from "./storage.ts";
 
 export const INTERRUPTED_BY_STOP =
   "Interrupted: BatchGen stopped while this batch was running. Paste your key and Resume to finish the rest.";
@@ -37,18 +35,9 @@ export async function recoverAfterCrash(db: Db, imagesDir: string) {
     const dir = join(imagesDir, batchId);
     files += await removeTempFiles(dir);
     for await (const file of Deno.readDir(dir)) {
-      const match = file.isFile ? IMAGE_FILE.exec(file.name) : null;
-      if (!match) continue;
-      if (
-        await adoptFile(
-          db,
-          batchId,
-          dir,
-          file.name,
-          Number(match[1]) - 1,
-          Number(match[2]) - 1,
-        )
-      ) {
+      const parts = file.isFile ? parseImageFileName(file.name) : undefined;
+      if (!parts) continue;
+      if (await adoptFile(db, batchId, dir, file.name, parts)) {
         files++;
         touched.add(batchId);
       }
@@ -73,8 +62,7 @@ async function adoptFile(
   batchId: string,
   dir: string,
   fileName: string,
-  position: number,
-  imageIndex: number,
+  { position, imageIndex }: { position: number; imageIndex: number },
 ): Promise<boolean> {
   const item = await db.query.items.findFirst({
     where: and(

@@ -9,13 +9,14 @@ import { join } from "node:path";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import {
+  addToBatch,
+  type BatchDelta,
   itemsWithStatus,
   moveItems,
   type RunMode,
   runnableStatuses,
-  setBatchStatus,
   settleBatch,
-} from "../db/batch_queries.ts";
+} from "../db/batch_status.ts";
 import {
   markItemStarted,
   recordFailure,
@@ -28,7 +29,7 @@ import type { GeneratorRun, SpawnOptions } from "../generator/runner.ts";
 import { costFromUsage } from "./pricing.ts";
 import { findModel } from "./models.ts";
 import type { Logger } from "./log.ts";
-import { scrubValue } from "./scrub.ts";
+import { createScrubber } from "./scrub.ts";
 import { writeManifest } from "./manifest.ts";
 
 /** Why a run was aborted (the AbortController's reason) → what the batch says. */
@@ -107,7 +108,12 @@ export async function runBatch(
   };
   await Deno.mkdir(job.outputDir, { recursive: true });
   await moveItems(db, batch.id, runnableStatuses(options.mode), "pending");
-  await setBatchStatus(db, batch.id, "running");
+  // The one full recount until the end (a retried item just left `failed`
+  // for `pending`); each event then adjusts this record in O(1).
+  let current = await settleBatch(db, batch.id, { running: true });
+  // Built once per run: deriving the key's fragments per event was the
+  // scrubber's main cost.
+  const scrubber = createScrubber([options.apiKey]);
 
   let stopMessage: string | null = null;
   const child = deps.spawn(job, {
@@ -127,10 +133,12 @@ export async function runBatch(
     for await (const raw of child.events) {
       // The generator scrubs already; scrubbing again here means no path
       // from its output to the DB, a page or the API skips the scrubber.
-      const event = scrubValue(raw, [options.apiKey]);
+      const event = scrubber.scrubValue(raw);
       if (event.type === "batch-stopped") stopMessage = event.message;
-      const update = await applyEvent(deps, batch, event);
-      if (update) await safeReport(options, update, log);
+      const update = await applyEvent(deps, current, event);
+      if (!update) continue;
+      current = update.batch;
+      await safeReport(options, update, log);
     }
   } finally {
     child.kill();
@@ -187,48 +195,51 @@ async function safeReport(options: RunOptions, update: RunUpdate, log: Logger) {
   }
 }
 
+/**
+ * Writes one event's item row and, when the event changes the batch's counts
+ * or cost, adds that to the batch in one statement; other events report
+ * `batch` (the run's current record) as it is.
+ */
 async function applyEvent(
   deps: RunDeps,
   batch: Batch,
   event: GeneratorEvent,
 ): Promise<RunUpdate | undefined> {
   const { db } = deps;
-  const current = () => settleBatch(db, batch.id, { running: true });
+  const add = (delta: BatchDelta) => addToBatch(db, batch.id, delta);
   switch (event.type) {
     case "item-started": {
-      const item = await markItemStarted(
-        db,
-        batch.id,
-        event.itemId,
-        event.attempt,
-      );
-      return item && { event, item, batch: await current() };
+      const item = await markItemStarted(db, batch.id, event.itemId);
+      return item && { event, item, batch };
     }
     case "image-saved": {
       const saved = await recordImage(db, batch.id, event.itemId, event);
-      return saved && { event, ...saved, batch: await current() };
+      return saved && { event, ...saved, batch: await add({ succeeded: 1 }) };
     }
     case "item-failed": {
       const item = await recordFailure(db, batch.id, event.itemId, {
         kind: event.kind,
         message: event.message,
       });
-      return item && { event, item, batch: await current() };
+      return item && { event, item, batch: await add({ failed: 1 }) };
     }
     case "usage": {
+      // One per attempt: a retried request is billed again, so costs add up.
+      const costUsd = costFromUsage(batch.model, event);
       const item = await recordUsage(
         db,
         batch.id,
         event.itemId,
         event,
-        costFromUsage(batch.model, event),
+        costUsd,
       );
-      return item && { event, item, batch: await current() };
+      return item &&
+        { event, item, batch: await add({ costUsd: costUsd ?? 0 }) };
     }
     case "rate-limited":
     case "batch-stopped":
     case "started":
     case "done":
-      return { event, batch: await current() };
+      return { event, batch };
   }
 }

@@ -23,22 +23,52 @@ const KEY_SHAPED = [
   /([?&](?:key|api_key|apiKey)=)[^&\s"'<>]+/gi,
 ];
 
+/** A scrubber bound to a fixed set of secrets, their fragments worked out once. */
+export interface Scrubber {
+  /** Removes key material from `text`; see the module doc for what counts. */
+  scrub(text: string): string;
+  /** Deep-scrubs every string inside a JSON-like value. */
+  scrubValue<T>(value: T): T;
+}
+
+/**
+ * Builds a scrubber for `secrets`. Working out a secret's fragment windows
+ * costs far more than scanning a short text, so a caller that scrubs many
+ * texts with the same key (a run's events, a request's log lines) builds one
+ * scrubber and keeps it.
+ */
+export function createScrubber(secrets: readonly string[] = []): Scrubber {
+  const removers = secrets.filter((s) => s).map(fragmentRemover);
+  function scrubText(text: string): string {
+    let out = text;
+    for (const remove of removers) out = remove(out);
+    for (const pattern of KEY_SHAPED) {
+      out = out.replace(
+        pattern,
+        (_m, prefix?: string) =>
+          typeof prefix === "string" && prefix.includes("=")
+            ? prefix + REDACTED
+            : REDACTED,
+      );
+    }
+    return out;
+  }
+  function scrubDeep<T>(value: T): T {
+    if (typeof value === "string") return scrubText(value) as T;
+    if (Array.isArray(value)) return value.map(scrubDeep) as T;
+    if (value && typeof value === "object") {
+      return Object.fromEntries(
+        Object.entries(value).map(([k, v]) => [k, scrubDeep(v)]),
+      ) as T;
+    }
+    return value;
+  }
+  return { scrub: scrubText, scrubValue: scrubDeep };
+}
+
 /** Removes key material from `text`; see the module doc for what counts. */
 export function scrub(text: string, secrets: readonly string[] = []): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret) out = removeFragments(out, secret);
-  }
-  for (const pattern of KEY_SHAPED) {
-    out = out.replace(
-      pattern,
-      (_m, prefix?: string) =>
-        typeof prefix === "string" && prefix.includes("=")
-          ? prefix + REDACTED
-          : REDACTED,
-    );
-  }
-  return out;
+  return createScrubber(secrets).scrub(text);
 }
 
 /** Scrubs an unknown thrown value into a safe one-line-or-more message. */
@@ -51,16 +81,7 @@ export function scrubError(error: unknown, secrets: readonly string[] = []) {
 
 /** Deep-scrubs every string inside a JSON-like value. */
 export function scrubValue<T>(value: T, secrets: readonly string[] = []): T {
-  if (typeof value === "string") return scrub(value, secrets) as T;
-  if (Array.isArray(value)) {
-    return value.map((v) => scrubValue(v, secrets)) as T;
-  }
-  if (value && typeof value === "object") {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, scrubValue(v, secrets)]),
-    ) as T;
-  }
-  return value;
+  return createScrubber(secrets).scrubValue(value);
 }
 
 function encodings(secret: string): string[] {
@@ -84,9 +105,12 @@ function toBase64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
-function removeFragments(text: string, secret: string): string {
+/** A function removing `secret`'s fragments from a text. */
+function fragmentRemover(secret: string): (text: string) => string {
   if (secret.length < FRAGMENT_LENGTH) {
-    return secret.length >= 4 ? text.split(secret).join(REDACTED) : text;
+    return secret.length >= 4
+      ? (text) => text.split(secret).join(REDACTED)
+      : (text) => text;
   }
   const windows = new Set<string>();
   for (const form of encodings(secret)) {
@@ -94,6 +118,11 @@ function removeFragments(text: string, secret: string): string {
       windows.add(form.slice(i, i + FRAGMENT_LENGTH));
     }
   }
+  return (text) => removeWindows(text, windows);
+}
+
+/** Removes every run of text covered by one of `windows`. */
+function removeWindows(text: string, windows: ReadonlySet<string>): string {
   // Scan the text with whitespace taken out, so a secret split across lines
   // is still found, and map each hit back to the original positions. The
   // escapes `\n`, `\r` and `\t` count as whitespace too: a split secret in a

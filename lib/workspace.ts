@@ -38,16 +38,21 @@ export function workspace(
   return createMiddleware<AppEnv>(async function workspace(c, next) {
     const bearer = c.req.header("authorization")?.match(/^Bearer\s+(\S+)$/i)
       ?.[1];
-    const cookie = getCookie(c, WORKSPACE_COOKIE);
+    const secure = secureCookie(c.req.url);
+    // Over HTTPS the cookie is `__Host-` prefixed: browsers then keep it only
+    // Secure, for this host, Path=/, so no sibling subdomain can plant one.
+    const prefix = secure ? "host" as const : undefined;
+    const cookie = getCookie(c, WORKSPACE_COOKIE, prefix);
     let token = [bearer, cookie].find((t) => t && TOKEN_SHAPE.test(t));
     if (!token) {
       token = newToken();
       setCookie(c, WORKSPACE_COOKIE, token, {
         httpOnly: true,
         sameSite: "Lax",
-        secure: secureCookie(c.req.url),
+        secure,
         path: "/",
         maxAge: 60 * 60 * 24 * 365,
+        prefix,
       });
     }
     c.set("workspaceToken", token);

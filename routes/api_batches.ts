@@ -25,7 +25,9 @@ export function apiBatchRoutes(deps: AppDeps) {
     c.header("Cache-Control", "no-store");
     const key = readApiKey(c, config.trustProxy);
     if (!key.ok) return key.response;
-    const result = await deps.checkKey(key.value, config.geminiBaseUrl);
+    const result = await deps.checkKey(key.value, config.geminiBaseUrl, {
+      signal: c.req.raw.signal,
+    });
     if (!result.ok) {
       return apiError(
         c,

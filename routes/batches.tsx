@@ -1,5 +1,6 @@
 /** Pages and forms of batches: new-batch form helpers, create, view, delete, ZIP. */
 import { Hono } from "hono";
+import type { Context } from "hono";
 import type { AppDeps, AppEnv } from "../app_env.ts";
 import {
   deleteBatch,
@@ -94,6 +95,8 @@ export function batchRoutes(deps: AppDeps) {
     if (!parsed.ok || form.fileError) {
       const errors = parsed.ok ? {} : parsed.errors;
       if (form.fileError) errors.promptsFile = form.fileError;
+      // The boosted form would push /batches, which has no page of its own.
+      c.header("HX-Push-Url", "false");
       return page(
         c,
         "New batch",
@@ -160,9 +163,23 @@ export function batchRoutes(deps: AppDeps) {
         400,
       );
     }
-    const query = (c.req.query("q") ?? "").trim().slice(0, 200);
-    const result = await listBatches(db, c.get("workspaceId"), {
+    return await historyPage(c, {
       cursor: c.req.query("cursor"),
+      query: (c.req.query("q") ?? "").trim().slice(0, 200),
+    });
+  });
+
+  /** History's first page, or the page a cursor and search select. */
+  async function historyPage(
+    c: Context<AppEnv>,
+    { cursor, query = "", notice }: {
+      cursor?: string;
+      query?: string;
+      notice?: string;
+    } = {},
+  ) {
+    const result = await listBatches(db, c.get("workspaceId"), {
+      cursor,
       query,
     });
     return page(
@@ -172,10 +189,11 @@ export function batchRoutes(deps: AppDeps) {
         batches={result.batches}
         nextCursor={result.nextCursor}
         query={query}
+        notice={notice}
         workspaceToken={c.get("workspaceToken")}
       />,
     );
-  });
+  }
 
   app.get("/batches/:id", async (c) => {
     const batch = await getBatch(db, c.get("workspaceId"), c.req.param("id"));
@@ -208,15 +226,11 @@ export function batchRoutes(deps: AppDeps) {
     }
     await deleteBatch(db, batch.id);
     await removeBatchFiles(config.imagesDir, batch.id);
+    // Show History (minus this batch) under History's own address.
     c.header("HX-Push-Url", "/history");
-    return page(
-      c,
-      "Deleted",
-      <MessagePage
-        title="Batch deleted"
-        message={`“${batch.title}” and its images were deleted.`}
-      />,
-    );
+    return await historyPage(c, {
+      notice: `“${batch.title}” and its images were deleted.`,
+    });
   });
 
   app.get("/batches/:id/download.zip", async (c) => {

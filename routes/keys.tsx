@@ -21,7 +21,9 @@ export function keyRoutes(deps: AppDeps) {
     if (!key.ok) {
       return c.html(<p class="key-bad" role="alert">{key.message}</p>, 400);
     }
-    const result = await deps.checkKey(key.key, deps.config.geminiBaseUrl);
+    const result = await deps.checkKey(key.key, deps.config.geminiBaseUrl, {
+      signal: c.req.raw.signal,
+    });
     if (!result.ok) {
       return c.html(
         <p class="key-bad" role="alert">{result.message}</p>,

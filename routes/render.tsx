@@ -1,5 +1,6 @@
 /** Renders a whole page, or only `main`'s content for htmx navigation. */
 import type { Context } from "hono";
+import type { AppEnv } from "../app_env.ts";
 import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -14,7 +15,7 @@ export function wantsMainFragment(c: Context): boolean {
 
 /** Answers `content` as a full page or as the fragment for `#main`. */
 export function page(
-  c: Context,
+  c: Context<AppEnv>,
   title: string,
   content: Child,
   status: ContentfulStatusCode = 200,
@@ -32,7 +33,9 @@ export function page(
   return c.html(
     <>
       {raw("<!DOCTYPE html>")}
-      <Layout title={title}>{content}</Layout>
+      <Layout title={title} keyBlocked={c.get("keyBlocked")}>
+        {content}
+      </Layout>
     </>,
     status,
   );

@@ -5,17 +5,12 @@
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { AppDeps, AppEnv } from "../app_env.ts";
-import { getBatch, type RunMode } from "../db/batch_queries.ts";
-import { RUNNING_CAP_MESSAGE } from "../lib/active_runs.ts";
+import { getBatch } from "../db/batch_queries.ts";
 import { parseApiKey } from "../lib/api_key.ts";
-import {
-  budgetProblem,
-  parseBudgetChange,
-  setBatchBudget,
-} from "../lib/budget.ts";
-import { runBatch, type RunUpdate } from "../lib/run_batch.ts";
+import { parseBudgetChange } from "../lib/budget.ts";
+import type { RunUpdate } from "../lib/run_batch.ts";
+import { claimRun, parseRunMode, runClaimed } from "../lib/start_run.ts";
 import { keyTransportProblem } from "../lib/transport.ts";
-import { scrubError } from "../lib/scrub.ts";
 import { BatchSummary } from "../views/components/batch_summary.tsx";
 import {
   RunFinished,
@@ -25,13 +20,9 @@ import {
 } from "../views/components/run_starter.tsx";
 import { Tile } from "../views/components/tile.tsx";
 
-function runMode(value: string | undefined): RunMode {
-  return value === "retry" ? "retry" : "resume";
-}
-
 /** Routes that start, stream and cancel runs. */
 export function runRoutes(deps: AppDeps) {
-  const { db, config, activeRuns, log } = deps;
+  const { db, config, activeRuns } = deps;
   const app = new Hono<AppEnv>();
 
   app.get("/batches/:id/runner", async (c) => {
@@ -55,7 +46,7 @@ export function runRoutes(deps: AppDeps) {
       <>
         <RunStarter
           batch={batch}
-          mode={runMode(c.req.query("mode"))}
+          mode={parseRunMode(c.req.query("mode"))}
           budgetUsd={budget}
         />
         {/* Started: the "Start it?" question, if shown, is answered. */}
@@ -91,54 +82,30 @@ export function runRoutes(deps: AppDeps) {
       return refuse(`${key.message} Then press Resume on the batch page.`, 400);
     }
     // An optional new budget cap: the form field, else `?budgetUsd=`.
-    const change = parseBudgetChange(
+    const claimed = await claimRun(
+      deps,
+      batch,
       body.budgetUsd ?? c.req.query("budgetUsd"),
     );
-    if (!change.ok) {
-      return refuse(
-        `${change.message} Correct it and press Resume again.`,
-        400,
-      );
-    }
-    const capped = change.value === undefined
-      ? batch
-      : { ...batch, budgetUsd: change.value };
-    const problem = budgetProblem(capped);
-    if (problem) return refuse(problem, 422);
-    // No await between the check and start(): concurrent starts cannot both pass.
-    if (activeRuns.atCapacity(batch.workspaceId)) {
-      return refuse(RUNNING_CAP_MESSAGE, 409);
-    }
-    const controller = activeRuns.start(batch.id, batch.workspaceId);
-    if (!controller) return refuse("This batch is already running.", 409);
-    let current = batch;
-    try {
-      current = await setBatchBudget(db, batch, capped.budgetUsd);
-    } catch (error) {
-      activeRuns.finish(batch.id, controller);
-      throw error;
+    if (!claimed.ok) {
+      const hint = claimed.code === "invalid_budget"
+        ? " Correct it and press Resume again."
+        : "";
+      return refuse(claimed.message + hint, claimed.status);
     }
     c.header("Cache-Control", "no-store");
     return streamSSE(c, async (stream) => {
-      stream.onAbort(() => controller.abort("disconnected"));
-      try {
-        await runBatch(deps, {
-          batch: current,
-          apiKey: key.key,
-          mode: runMode(c.req.query("mode")),
-          signal: controller.signal,
-          onUpdate: async (update) => {
-            if (!stream.aborted) {
-              await stream.writeSSE({ data: renderUpdate(update) });
-            }
-          },
-        });
-      } catch (error) {
-        log.withSecrets([key.key]).error("run failed", {
-          batchId,
-          error: scrubError(error, [key.key]),
-        });
-        if (!stream.aborted) {
+      stream.onAbort(() => claimed.claim.controller.abort("disconnected"));
+      await runClaimed(deps, claimed.claim, {
+        apiKey: key.key,
+        mode: parseRunMode(c.req.query("mode")),
+        onUpdate: async (update) => {
+          if (!stream.aborted) {
+            await stream.writeSSE({ data: renderUpdate(update) });
+          }
+        },
+        onFailure: async () => {
+          if (stream.aborted) return;
           await stream.writeSSE({
             data: String(
               <hx-partial hx-target={`#run-${batchId}`} hx-swap="outerHTML">
@@ -149,10 +116,8 @@ export function runRoutes(deps: AppDeps) {
               </hx-partial>,
             ),
           });
-        }
-      } finally {
-        activeRuns.finish(batch.id, controller);
-      }
+        },
+      });
     });
   });
 

@@ -11,6 +11,10 @@ const ASSETS: Record<string, { url: string; type: string }> = {
     url: import.meta.resolve("htmx.org/dist/htmx.min.js"),
     type: "text/javascript; charset=utf-8",
   },
+  "key_field.js": {
+    url: new URL("../static/key_field.js", import.meta.url).href,
+    type: "text/javascript; charset=utf-8",
+  },
   "hx-sse.js": {
     url: import.meta.resolve("htmx.org/dist/ext/hx-sse.min.js"),
     type: "text/javascript; charset=utf-8",

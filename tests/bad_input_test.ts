@@ -163,7 +163,7 @@ const ROWS: Row[] = [
     path: "/batches",
     body: formFields({ budgetUsd: "-1" }),
     status: 422,
-    phrase: /budget cannot be negative/,
+    phrase: /budget cap cannot be negative/,
   },
   {
     name: "form: title too long",
@@ -396,7 +396,7 @@ const ROWS: Row[] = [
     headers: JSON_TYPE,
     body: batchJson({ budgetUsd: -5 }),
     status: 422,
-    phrase: /budget cannot be negative/,
+    phrase: /budget cap cannot be negative/,
   },
   {
     name: "api: title too long",

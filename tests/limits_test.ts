@@ -170,10 +170,12 @@ Deno.test("[limits] run starts: 30 a minute per client over page and API, then 4
   await again.body?.cancel();
 });
 
-Deno.test("[limits] with BATCHGEN_TRUST_PROXY the client is the first X-Forwarded-For; without it the header is ignored", async () => {
+Deno.test("[limits] with BATCHGEN_TRUST_PROXY the client is the address the proxy saw (last X-Forwarded-For); without it the header is ignored", async () => {
+  // The first entry is whatever the client claimed; the trusted proxy
+  // appends the address it saw.
   const proxyHeaders = (client: string) => ({
     "x-forwarded-proto": "https",
-    "x-forwarded-for": `${client}, 10.0.0.2`,
+    "x-forwarded-for": `198.18.0.1, ${client}`,
     "x-goog-api-key": TEST_KEY,
   });
   {
@@ -201,9 +203,10 @@ Deno.test("[limits] with BATCHGEN_TRUST_PROXY the client is the first X-Forwarde
         headers: proxyHeaders(client),
       });
     for (let i = 0; i < LIMITS.keyChecksPerMinute; i++) {
-      assert.equal((await check(`203.0.113.${i}`)).status, 200);
+      // Proxy headers without BATCHGEN_TRUST_PROXY: the key is refused (K7)…
+      assert.equal((await check(`203.0.113.${i}`)).status, 403);
     }
-    // A forged X-Forwarded-For does not buy a fresh allowance.
+    // …and a forged X-Forwarded-For does not buy a fresh allowance.
     assert.equal((await check("198.51.100.7")).status, 429);
   }
 });

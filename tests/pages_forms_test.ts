@@ -163,6 +163,11 @@ Deno.test("[pages] invalid form from htmx → 422 fragment for #main; several fi
     imagesPerPrompt: "11",
     concurrency: "99",
   }, HTMX);
+  assert.equal(
+    response.headers.get("hx-push-url"),
+    "false",
+    "a rejected form keeps the address bar on the form's page",
+  );
   const { doc, html } = await expectHtml(response, 422);
   assert.doesNotMatch(html, /<html/i);
   assert.match(messages(doc, "prompts")[0]!, /Write at least one prompt/);

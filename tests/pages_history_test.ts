@@ -206,8 +206,11 @@ Deno.test("[pages] DELETE /batches/:id removes the rows and the image files; the
   });
   assert.equal(response.headers.get("hx-push-url"), "/history");
   const { doc } = await expectHtml(response, 200);
-  assert.equal(text(doc.querySelector("h1")), "Batch deleted");
-  assert.match(text(doc.querySelector("p")), /“a kite \(\+1\)” and its images/);
+  assert.equal(text(doc.querySelector("h1")), "History");
+  assert.match(
+    text(doc.querySelector(".flash")),
+    /“a kite \(\+1\)” and its images/,
+  );
 
   assert.equal(await countRows(t, "batches", "id = ?", [id]), 0);
   assert.equal(await countRows(t, "items", "batch_id = ?", [id]), 0);

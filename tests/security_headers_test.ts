@@ -324,6 +324,7 @@ Deno.test("[headers] static assets and images may be cached but keep nosniff and
       "/static/app.css",
       "/static/htmx.min.js",
       "/static/hx-sse.js",
+      "/static/key_field.js",
     ]
   ) {
     const s = await send(path);

@@ -241,7 +241,11 @@ Deno.test({
         assert.equal(page.headers.get("strict-transport-security"), HSTS);
         assert.equal(page.headers.get("cache-control"), "no-store");
         const cookie = page.headers.get("set-cookie") ?? "";
-        assert.match(cookie, /^batchgen_workspace=[^;]+;/);
+        assert.match(
+          cookie,
+          /^__Host-batchgen_workspace=[^;]+;/,
+          "__Host- prefixed over HTTPS",
+        );
         assert.match(cookie, /;\s*Secure(;|$)/i, cookie);
         assert.match(cookie, /;\s*HttpOnly(;|$)/i, cookie);
 

@@ -171,6 +171,11 @@ Deno.test("[workspaces] the cookie: HttpOnly, SameSite=Lax, Secure only over htt
   assert.equal(https.status, 200);
   assert.match(https.headers.get("set-cookie") ?? "", /;\s*Secure/i);
   assert.match(https.headers.get("set-cookie") ?? "", /;\s*HttpOnly/i);
+  assert.match(
+    https.headers.get("set-cookie") ?? "",
+    /^__Host-batchgen_workspace=/,
+    "no sibling subdomain can plant a __Host- cookie",
+  );
 
   const mine = await createBatchViaApi(t, { prompts: ["mine"], model: PRO });
   for (

@@ -5,10 +5,12 @@ import { COST_LABEL } from "../lib/pricing.ts";
 export interface LayoutProps {
   title: string;
   children: Child;
+  /** Set when this connection must not carry a key (K7): why, and how to fix it. */
+  keyBlocked?: string;
 }
 
 /** Full HTML document. The key field is never rendered with a value (K2). */
-export function Layout({ title, children }: LayoutProps) {
+export function Layout({ title, children, keyBlocked }: LayoutProps) {
   return (
     <html lang="en">
       <head>
@@ -20,6 +22,7 @@ export function Layout({ title, children }: LayoutProps) {
         <link rel="stylesheet" href="/static/app.css" />
         <script src="/static/htmx.min.js" defer></script>
         <script src="/static/hx-sse.js" defer></script>
+        <script src="/static/key_field.js" defer></script>
       </head>
       <body hx-boost:inherited="target:#main">
         <header class="topbar">
@@ -30,7 +33,7 @@ export function Layout({ title, children }: LayoutProps) {
             <a href="/key">Your key</a>
           </nav>
         </header>
-        <KeyBar />
+        {keyBlocked ? <KeyBlocked message={keyBlocked} /> : <KeyBar />}
         <div id="activity" class="activity" aria-live="polite"></div>
         <main id="main" class="main" hx-history-elt>
           {children}
@@ -42,6 +45,17 @@ export function Layout({ title, children }: LayoutProps) {
         </footer>
       </body>
     </html>
+  );
+}
+
+/** Instead of the key field where a key would travel unencrypted. */
+function KeyBlocked({ message }: { message: string }) {
+  return (
+    <section class="keybar" aria-label="Gemini API key">
+      <p class="key-bad" role="alert">
+        {message.replace(/^Refused: /, "No key field here: ")}
+      </p>
+    </section>
   );
 }
 
@@ -58,6 +72,9 @@ function KeyBar() {
           autocomplete="off"
           autocapitalize="off"
           spellcheck={false}
+          data-1p-ignore
+          data-lpignore="true"
+          data-bwignore
           placeholder="Paste your key (AIza… or AQ.…)"
           hx-preserve
         />

@@ -1,6 +1,6 @@
 /** A batch's status line, progress bar, counts, cost and actions. */
 import type { Batch } from "../../db/schema.ts";
-import { COST_LABEL } from "../../lib/pricing.ts";
+import { costLabel } from "../../lib/pricing.ts";
 import { CostFigure } from "./cost_figure.tsx";
 
 const STATUS_TEXT: Record<Batch["status"], string> = {
@@ -42,7 +42,7 @@ export function BatchSummary(
         <span data-count="open">{open} to do</span>
         <span>of {batch.itemCount} images</span>
       </p>
-      <p class="cost" title={COST_LABEL}>
+      <p class="cost" title={costLabel(batch.priceListDate)}>
         <CostFigure batch={batch} />
       </p>
       <div class="actions">
@@ -101,7 +101,8 @@ export function BatchSummary(
               <a
                 class="button secondary"
                 href={`/api/batches/${batch.id}/manifest.json`}
-                hx-boost="false"
+                target="_blank"
+                rel="noopener"
               >
                 Manifest
               </a>
@@ -139,7 +140,7 @@ export function BudgetField({ batch }: { batch: Batch }) {
         inputmode="decimal"
         placeholder="no cap"
         value={batch.budgetUsd === null ? "" : String(batch.budgetUsd)}
-        title={`${COST_LABEL}. Empty: no cap.`}
+        title={`${costLabel(batch.priceListDate)}. Empty: no cap.`}
       />
     </label>
   );

@@ -5,7 +5,7 @@
  * removes this block.
  */
 import type { Batch } from "../../db/schema.ts";
-import { COST_LABEL, formatUsd, PRICE_LIST_DATE } from "../../lib/pricing.ts";
+import { costLabel, formatUsd, PRICE_LIST_DATE } from "../../lib/pricing.ts";
 
 /** The question and its Start button; the batch stays a draft until then. */
 export function ConfirmStart({ batch }: { batch: Batch }) {
@@ -15,7 +15,7 @@ export function ConfirmStart({ batch }: { batch: Batch }) {
       id={`confirm-${batch.id}`}
       class="confirm-start notice"
       role="alert"
-      title={COST_LABEL}
+      title={costLabel(batch.priceListDate)}
     >
       <p>
         {batch.estimatedCostUsd === null

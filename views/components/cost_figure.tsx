@@ -5,7 +5,7 @@
  */
 import type { Batch } from "../../db/schema.ts";
 import {
-  COST_LABEL,
+  costLabel,
   formatUsd,
   knownPrice,
   PRICE_LIST_DATE,
@@ -35,7 +35,7 @@ export function CostFigure({ batch }: { batch: Batch }) {
   return (
     <span
       class="cost-figure"
-      title={COST_LABEL}
+      title={costLabel(batch.priceListDate)}
       data-cost={priced ? batch.actualCostUsd : ""}
     >
       Estimated Google usage: {priced

@@ -1,4 +1,5 @@
 /** The aspect-ratio and size selects, offering only what the model supports. */
+import { DEFAULTS } from "../../lib/limits.ts";
 import { type ModelInfo, sizeChoices } from "../../lib/models.ts";
 
 export interface ModelOptionsProps {
@@ -13,7 +14,7 @@ export function ModelOptions(
 ) {
   const ratio = model.aspectRatios.includes(aspectRatio ?? "")
     ? aspectRatio
-    : "1:1";
+    : DEFAULTS.aspectRatio;
   const sizes = sizeChoices(model);
   const size = sizes.includes(imageSize ?? "") ? imageSize : model.defaultSize;
   return (

@@ -4,9 +4,9 @@
  * key from the header field once, on load (K2: nothing else keeps the key).
  */
 import type { Batch } from "../../db/schema.ts";
-import type { RunMode } from "../../db/batch_queries.ts";
+import type { RunMode } from "../../db/batch_status.ts";
 import { runningCostText } from "./cost_figure.tsx";
-import { COST_LABEL, PRICE_LIST_DATE } from "../../lib/pricing.ts";
+import { costLabel, PRICE_LIST_DATE } from "../../lib/pricing.ts";
 
 /**
  * Starts the run as soon as it is inserted. `budgetUsd` (the text of the
@@ -81,7 +81,7 @@ export function RunRefused(
 /** The running figure in the activity region, labelled (K9). */
 function RunCost({ batch }: { batch: Batch }) {
   return (
-    <span class="run-cost" title={COST_LABEL}>
+    <span class="run-cost" title={costLabel(batch.priceListDate)}>
       {" · "}
       {runningCostText(batch)} (estimated Google usage, prices as of{" "}
       {batch.priceListDate ?? PRICE_LIST_DATE}, not a BatchGen charge)

@@ -1,7 +1,7 @@
 /** History: the workspace's batches, newest first, searchable. */
 import type { Batch } from "../../db/schema.ts";
 import { findModel } from "../../lib/models.ts";
-import { COST_LABEL, formatUsd } from "../../lib/pricing.ts";
+import { COST_LABEL, costLabel, formatUsd } from "../../lib/pricing.ts";
 import { spentText } from "../components/cost_figure.tsx";
 
 export interface HistoryPageProps {
@@ -9,11 +9,13 @@ export interface HistoryPageProps {
   query: string;
   nextCursor: string | null;
   workspaceToken: string;
+  /** A one-line message above the list (e.g. after a delete). */
+  notice?: string;
 }
 
 /** A table of batches with status, counts, model and cost. */
 export function HistoryPage(
-  { batches, query, nextCursor, workspaceToken }: HistoryPageProps,
+  { batches, query, nextCursor, workspaceToken, notice }: HistoryPageProps,
 ) {
   const more = nextCursor &&
     `/history?${new URLSearchParams({
@@ -23,6 +25,7 @@ export function HistoryPage(
   return (
     <section class="panel">
       <h1>History</h1>
+      {notice && <p class="flash" role="status">{notice}</p>}
       <form class="search" action="/history" method="get" role="search">
         <input
           type="search"
@@ -70,7 +73,7 @@ export function HistoryPage(
                       {b.failedCount > 0 && ` (${b.failedCount} failed)`}
                     </td>
                     <td>{findModel(b.model)?.label ?? b.model}</td>
-                    <td title={COST_LABEL}>
+                    <td title={costLabel(b.priceListDate)}>
                       {spentText(b)}{" "}
                       <small>
                         of est. {formatUsd(b.estimatedCostUsd)}

@@ -1,6 +1,6 @@
 /** Home: the new-batch form. */
 import { DEFAULT_MODEL_ID, findModel } from "../../lib/models.ts";
-import { LIMITS } from "../../lib/limits.ts";
+import { DEFAULTS, LIMITS } from "../../lib/limits.ts";
 import { ModelOptions } from "../components/model_options.tsx";
 import { ModelSelect } from "../components/model_select.tsx";
 
@@ -84,7 +84,7 @@ export function NewBatchPage(
               name="imagesPerPrompt"
               min="1"
               max={String(LIMITS.imagesPerPrompt)}
-              value={String(values.imagesPerPrompt ?? 1)}
+              value={String(values.imagesPerPrompt ?? DEFAULTS.imagesPerPrompt)}
             />
             <FieldError message={errors.imagesPerPrompt} />
           </label>
@@ -94,7 +94,7 @@ export function NewBatchPage(
               type="number"
               name="concurrency"
               min="1"
-              max="16"
+              max={String(LIMITS.concurrency)}
               value={String(values.concurrency ?? defaultConcurrency)}
             />
             <FieldError message={errors.concurrency} />
@@ -117,6 +117,7 @@ export function NewBatchPage(
               type="number"
               name="budgetUsd"
               min="0"
+              max={String(LIMITS.budgetUsd)}
               step="0.01"
               value={values.budgetUsd === undefined
                 ? ""

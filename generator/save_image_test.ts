@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import type { JobItem } from "./protocol.ts";
+import { saveImage, UnsupportedImageTypeError } from "./save_image.ts";
+import { job, run } from "./pool_test_helpers.ts";
+
+const ITEM: JobItem = { itemId: "i", position: 2, imageIndex: 0, prompt: "p" };
+const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const GIF = new TextEncoder().encode("GIF89a......");
+
+async function withDir(fn: (dir: string) => Promise<void>) {
+  const dir = await Deno.makeTempDir();
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function names(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const entry of Deno.readDir(dir)) out.push(entry.name);
+  return out;
+}
+
+Deno.test("saveImage() names the file by position and Google's MIME type", async () => {
+  await withDir(async (dir) => {
+    const saved = await saveImage(dir, ITEM, {
+      bytes: PNG,
+      mimeType: "image/png",
+    });
+    assert.equal(saved.fileName, "0003-1.png");
+    assert.equal(saved.mimeType, "image/png");
+    assert.deepEqual(await names(dir), ["0003-1.png"]);
+  });
+});
+
+Deno.test("saveImage() sniffs the type when Google sends none", async () => {
+  await withDir(async (dir) => {
+    const saved = await saveImage(dir, ITEM, { bytes: PNG, mimeType: "" });
+    assert.equal(saved.fileName, "0003-1.png");
+    assert.equal(saved.mimeType, "image/png");
+  });
+});
+
+Deno.test("saveImage() refuses a type BatchGen cannot store and writes nothing", async (t) => {
+  const cases = [
+    { mimeType: "image/gif", bytes: GIF, named: "image/gif" },
+    {
+      mimeType: "application/octet-stream",
+      bytes: PNG,
+      named: "application/octet-stream",
+    },
+    { mimeType: "", bytes: GIF, named: "unknown" },
+  ];
+  for (const { mimeType, bytes, named } of cases) {
+    await t.step(mimeType || "(none)", async () => {
+      await withDir(async (dir) => {
+        await assert.rejects(
+          saveImage(dir, ITEM, { bytes, mimeType }),
+          (error) =>
+            error instanceof UnsupportedImageTypeError &&
+            error.message ===
+              `Google returned an image type BatchGen cannot store: ${named}`,
+        );
+        assert.deepEqual(await names(dir), []);
+      });
+    });
+  }
+});
+
+Deno.test("runPool() reports an unsupported image type as a storage failure, not retried", async () => {
+  await withDir(async (dir) => {
+    let calls = 0;
+    const { result, of } = await run(job(["x"], { outputDir: dir }), {
+      request: () => {
+        calls++;
+        return Promise.resolve({
+          ok: true,
+          image: { mimeType: "image/gif", data: GIF.toBase64() },
+        });
+      },
+      save: undefined,
+    });
+    assert.equal(calls, 1);
+    assert.equal(of("image-saved").length, 0);
+    const failed = of("item-failed")[0];
+    assert.equal(failed?.kind, "storage");
+    assert.match(
+      failed.message,
+      /Google returned an image type BatchGen cannot store: image\/gif/,
+    );
+    assert.equal(result.failed, 1);
+    assert.deepEqual(await names(dir), []);
+  });
+});
