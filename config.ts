@@ -21,9 +21,12 @@ const envSchema = z.object({
     /^(file:|libsql:|https?:|wss?:|:memory:$)/,
     "must be a libSQL URL (file:, libsql://, http(s)://) or :memory:",
   ).optional(),
-  BATCHGEN_GEMINI_BASE_URL: z.url({ protocol: /^https?$/ }).default(
-    GOOGLE_API_BASE_URL,
-  ),
+  // The key travels to this URL in a header: plain http only to this machine
+  // (tests, a local proxy), never across a network (K7).
+  BATCHGEN_GEMINI_BASE_URL: z.url({ protocol: /^https?$/ }).refine(
+    (url) => url.startsWith("https:") || isLoopbackUrl(url),
+    "must be https:// (plain http:// only to 127.0.0.1, ::1 or localhost)",
+  ).default(GOOGLE_API_BASE_URL),
   BATCHGEN_TLS_CERT_FILE: z.string().min(1).optional(),
   BATCHGEN_TLS_KEY_FILE: z.string().min(1).optional(),
   BATCHGEN_TRUST_PROXY: onOff.default(false),
@@ -122,4 +125,10 @@ function pick(env: Record<string, string | undefined>, names: string[]) {
     if (value) out[name] = value;
   }
   return out;
+}
+
+function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+  return host === "localhost" || host === "::1" ||
+    /^127\.\d+\.\d+\.\d+$/.test(host);
 }

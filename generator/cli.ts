@@ -19,7 +19,7 @@ import {
   takeApiKey,
 } from "./process_io.ts";
 import { splitPromptLines } from "../lib/prompt_file.ts";
-import { scrubError } from "../lib/scrub.ts";
+import { scrubError, scrubValue } from "../lib/scrub.ts";
 import { removeTempFiles, writeFileAtomic } from "../lib/storage.ts";
 
 /** Runs the CLI with `args`; resolves with the exit code (0, 1, 2 or 130). */
@@ -101,7 +101,10 @@ async function runCliWith(
     interrupt.abort();
   });
   try {
-    const emit = (event: GeneratorEvent) => {
+    const emit = (raw: GeneratorEvent) => {
+      // Messages are scrubbed where they are made; this is the backstop
+      // before they reach the terminal and the manifest.
+      const event = scrubValue(raw, [apiKey]);
       manifest.record(event);
       const line = progressLine(event, manifest.progress());
       if (line) stderr.write(line);

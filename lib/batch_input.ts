@@ -3,6 +3,7 @@
  * API: known model, a ratio and size that model supports, sane counts.
  */
 import { z } from "zod";
+import { looksLikeApiKey } from "./scrub.ts";
 import { BUDGET_MESSAGES } from "./budget.ts";
 import { DEFAULTS, LIMITS } from "./limits.ts";
 import { findModel, KNOWN_MODELS, sizeChoices } from "./models.ts";
@@ -58,6 +59,17 @@ export const batchInputSchema = z.object({
       BUDGET_MESSAGES.tooHigh,
     ).optional(),
 }).superRefine((input, ctx) => {
+  // A key pasted into the wrong box would be stored and sent to Google as
+  // prompt text (K1): refuse it and point to the key field.
+  const pasted = input.prompts.findIndex(looksLikeApiKey);
+  if (pasted >= 0 || looksLikeApiKey(input.title)) {
+    ctx.addIssue({
+      code: "custom",
+      path: [pasted >= 0 ? "prompts" : "title"],
+      message:
+        "This looks like an API key. Paste your key into the key field at the top, not into the batch.",
+    });
+  }
   const model = findModel(input.model);
   if (!model) return;
   if (!model.aspectRatios.includes(input.aspectRatio)) {

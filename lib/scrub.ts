@@ -17,6 +17,14 @@ export const REDACTED = "[REDACTED]";
 /** Shortest fragment of a secret that counts as key material. */
 export const FRAGMENT_LENGTH = 8;
 
+/** True when `text` holds a token shaped like a Google API key. */
+export function looksLikeApiKey(text: string): boolean {
+  return KEY_SHAPED.slice(0, 2).some((pattern) => {
+    pattern.lastIndex = 0;
+    return pattern.test(text);
+  });
+}
+
 const KEY_SHAPED = [
   /AIza[0-9A-Za-z_-]{20,}/g,
   /\b[AI]Q\.[0-9A-Za-z_\-.~]{10,}/g,
