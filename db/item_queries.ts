@@ -1,4 +1,5 @@
 /** Writes that follow a generator's events for one item. */
+import type { SavedImage } from "../generator/protocol.ts";
 import { and, type AnyColumn, eq, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { type Image, images, type Item, items } from "./schema.ts";
@@ -22,15 +23,6 @@ export async function markItemStarted(
     errorMessage: null,
   }).where(inBatch(batchId, itemId)).returning();
   return row;
-}
-
-export interface SavedImage {
-  fileName: string;
-  mimeType: string;
-  bytes: number;
-  sha256: string;
-  width?: number;
-  height?: number;
 }
 
 /** Records a saved image and marks its item succeeded, in one transaction. */

@@ -112,6 +112,12 @@ export const eventSchema = z.discriminatedUnion("type", [
 ]);
 export type GeneratorEvent = z.infer<typeof eventSchema>;
 
+/** What the `image-saved` event reports about a written file. */
+export type SavedImage = Omit<
+  Extract<GeneratorEvent, { type: "image-saved" }>,
+  "type" | "itemId"
+>;
+
 /** Serialises one event as a protocol line. */
 export function encodeEvent(event: GeneratorEvent): string {
   return JSON.stringify(eventSchema.parse(event)) + "\n";

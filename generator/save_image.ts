@@ -2,7 +2,7 @@
  * Writes one generated image into the job's output directory and describes
  * it for the `image-saved` event (name, size, hash, pixel dimensions).
  */
-import type { JobItem } from "./protocol.ts";
+import type { JobItem, SavedImage } from "./protocol.ts";
 import {
   extensionForMimeType,
   imageDimensions,
@@ -10,15 +10,7 @@ import {
 } from "../lib/image_info.ts";
 import { imageFileName, sha256Hex, writeFileAtomic } from "../lib/storage.ts";
 
-/** What the `image-saved` event reports about a written file. */
-export interface SavedImage {
-  fileName: string;
-  mimeType: string;
-  bytes: number;
-  sha256: string;
-  width?: number;
-  height?: number;
-}
+export type { SavedImage };
 
 /**
  * Google sent an image in a format BatchGen does not store. Writing it under

@@ -45,12 +45,7 @@ export function itemJson(
     attempts: item.attempts,
     errorKind: item.errorKind,
     errorMessage: item.errorMessage,
-    usage: item.promptTokens === null ? null : {
-      promptTokens: item.promptTokens,
-      outputTokens: item.outputTokens,
-      imageTokens: item.imageTokens,
-      thoughtTokens: item.thoughtTokens,
-    },
+    usage: usageJson(item),
     costUsd: item.costUsd,
     image: image
       ? {
@@ -63,5 +58,15 @@ export function itemJson(
         height: image.height,
       }
       : null,
+  };
+}
+
+/** An item's token usage, or null before any attempt reported one. */
+export function usageJson(item: Item) {
+  return item.promptTokens === null ? null : {
+    promptTokens: item.promptTokens,
+    outputTokens: item.outputTokens,
+    imageTokens: item.imageTokens,
+    thoughtTokens: item.thoughtTokens,
   };
 }

@@ -8,6 +8,7 @@ import { listImages, listItems } from "../db/batch_queries.ts";
 import type { Batch, Image, Item } from "../db/schema.ts";
 import { costLabel, PRICE_LIST_DATE } from "./pricing.ts";
 import { writeFileAtomic } from "./storage.ts";
+import { usageJson } from "./batch_json.ts";
 
 export const MANIFEST_NAME = "manifest.json";
 
@@ -53,12 +54,7 @@ export function buildManifest(batch: Batch, items: Item[], images: Image[]) {
         height: image?.height ?? null,
         errorKind: item.errorKind,
         errorMessage: item.errorMessage,
-        usage: item.promptTokens === null ? null : {
-          promptTokens: item.promptTokens,
-          outputTokens: item.outputTokens,
-          imageTokens: item.imageTokens,
-          thoughtTokens: item.thoughtTokens,
-        },
+        usage: usageJson(item),
         estimatedCostUsd: item.costUsd,
       };
     }),

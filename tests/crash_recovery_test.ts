@@ -40,21 +40,38 @@ async function waitForServer(url: string) {
   throw new Error(`server did not start at ${url}`);
 }
 
+/** The environment of a real server on a free port against the fake. */
+function serverEnv(dataDir: string, fakeUrl: string) {
+  const port = freePort();
+  const denoDir = Deno.env.get("DENO_DIR");
+  return {
+    url: `http://127.0.0.1:${port}`,
+    env: {
+      PORT: String(port),
+      BATCHGEN_DATA_DIR: dataDir,
+      BATCHGEN_GEMINI_BASE_URL: fakeUrl,
+      PATH: Deno.env.get("PATH") ?? "",
+      HOME: Deno.env.get("HOME") ?? "",
+      ...(denoDir ? { DENO_DIR: denoDir } : {}),
+    },
+  };
+}
+
+async function stopServer(server: Deno.ChildProcess, dataDir: string) {
+  try {
+    server.kill("SIGKILL");
+  } catch {
+    // Already gone.
+  }
+  await server.status;
+  await server.stderr.cancel().catch(() => {});
+  await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+}
+
 Deno.test("[crash] SIGKILL mid-batch, restart, resume to completion without duplicates", async () => {
   await using fake = startFakeGemini({ latencyMs: 300 });
   const dataDir = await Deno.makeTempDir({ prefix: "batchgen-crash-" });
-  const port = freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const env = {
-    PORT: String(port),
-    BATCHGEN_DATA_DIR: dataDir,
-    BATCHGEN_GEMINI_BASE_URL: fake.url,
-    PATH: Deno.env.get("PATH") ?? "",
-    HOME: Deno.env.get("HOME") ?? "",
-    ...(Deno.env.get("DENO_DIR")
-      ? { DENO_DIR: Deno.env.get("DENO_DIR")! }
-      : {}),
-  };
+  const { env, url } = serverEnv(dataDir, fake.url);
   let server = startServer(env);
   try {
     await waitForServer(url);
@@ -151,32 +168,14 @@ Deno.test("[crash] SIGKILL mid-batch, restart, resume to completion without dupl
       12,
     );
   } finally {
-    try {
-      server.kill("SIGKILL");
-    } catch {
-      // Already gone.
-    }
-    await server.status;
-    await server.stderr.cancel().catch(() => {});
-    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    await stopServer(server, dataDir);
   }
 });
 
 Deno.test("[shutdown] SIGTERM mid-batch stops the run, keeps what was saved and says so", async () => {
   await using fake = startFakeGemini({ latencyMs: 300 });
   const dataDir = await Deno.makeTempDir({ prefix: "batchgen-term-" });
-  const port = freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const env = {
-    PORT: String(port),
-    BATCHGEN_DATA_DIR: dataDir,
-    BATCHGEN_GEMINI_BASE_URL: fake.url,
-    PATH: Deno.env.get("PATH") ?? "",
-    HOME: Deno.env.get("HOME") ?? "",
-    ...(Deno.env.get("DENO_DIR")
-      ? { DENO_DIR: Deno.env.get("DENO_DIR")! }
-      : {}),
-  };
+  const { env, url } = serverEnv(dataDir, fake.url);
   let server = startServer(env);
   try {
     await waitForServer(url);
@@ -220,13 +219,6 @@ Deno.test("[shutdown] SIGTERM mid-batch stops the run, keeps what was saved and 
       ),
     );
   } finally {
-    try {
-      server.kill("SIGKILL");
-    } catch {
-      // Already gone.
-    }
-    await server.status;
-    await server.stderr.cancel().catch(() => {});
-    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    await stopServer(server, dataDir);
   }
 });
