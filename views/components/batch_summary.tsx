@@ -1,4 +1,5 @@
 /** A batch's status line, progress bar, counts, cost and actions. */
+import { RunButton } from "./run_starter.tsx";
 import type { Batch } from "../../db/schema.ts";
 import { costLabel } from "../../lib/pricing.ts";
 import { CostFigure } from "./cost_figure.tsx";
@@ -64,28 +65,19 @@ export function BatchSummary(
                 <BudgetField batch={batch} />
               )}
               {open > 0 && (
-                <button
-                  type="button"
-                  class="button primary"
-                  hx-get={`/batches/${batch.id}/runner?mode=resume`}
-                  hx-include={`#budget-${batch.id}`}
-                  hx-target="#activity"
-                  hx-swap="beforeend"
-                >
-                  {batch.status === "draft" ? "Run" : "Resume"}
-                </button>
+                <RunButton
+                  batchId={batch.id}
+                  mode="resume"
+                  label={batch.status === "draft" ? "Run" : "Resume"}
+                  primary
+                />
               )}
               {batch.failedCount > 0 && (
-                <button
-                  type="button"
-                  class="button secondary"
-                  hx-get={`/batches/${batch.id}/runner?mode=retry`}
-                  hx-include={`#budget-${batch.id}`}
-                  hx-target="#activity"
-                  hx-swap="beforeend"
-                >
-                  Retry failed
-                </button>
+                <RunButton
+                  batchId={batch.id}
+                  mode="retry"
+                  label="Retry failed"
+                />
               )}
               <a class="button secondary" href={`/?from=${batch.id}`}>
                 Re-run with these settings

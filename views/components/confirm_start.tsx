@@ -4,6 +4,7 @@
  * starter into the activity region, as Resume does; the runner's answer
  * removes this block.
  */
+import { RunButton } from "./run_starter.tsx";
 import type { Batch } from "../../db/schema.ts";
 import { costLabel, formatUsd, PRICE_LIST_DATE } from "../../lib/pricing.ts";
 
@@ -24,16 +25,7 @@ export function ConfirmStart({ batch }: { batch: Batch }) {
             formatUsd(batch.estimatedCostUsd)
           } of Google usage (prices as of ${date}, not a BatchGen charge). Start it?`}
       </p>
-      <button
-        type="button"
-        class="button primary"
-        hx-get={`/batches/${batch.id}/runner?mode=resume`}
-        hx-include={`#budget-${batch.id}`}
-        hx-target="#activity"
-        hx-swap="beforeend"
-      >
-        Start
-      </button>
+      <RunButton batchId={batch.id} mode="resume" label="Start" primary />
     </div>
   );
 }

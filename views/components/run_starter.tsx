@@ -88,3 +88,29 @@ function RunCost({ batch }: { batch: Batch }) {
     </span>
   );
 }
+
+/**
+ * A button that puts a run element for the batch into the activity region
+ * (with the budget field next to it, if shown); the element then posts the key.
+ */
+export function RunButton(
+  { batchId, mode, label, primary = false }: {
+    batchId: string;
+    mode: RunMode;
+    label: string;
+    primary?: boolean;
+  },
+) {
+  return (
+    <button
+      type="button"
+      class={`button ${primary ? "primary" : "secondary"}`}
+      hx-get={`/batches/${batchId}/runner?mode=${mode}`}
+      hx-include={`#budget-${batchId}`}
+      hx-target="#activity"
+      hx-swap="beforeend"
+    >
+      {label}
+    </button>
+  );
+}
