@@ -31,6 +31,7 @@ import { findModel } from "./models.ts";
 import type { Logger } from "./log.ts";
 import { createScrubber } from "./scrub.ts";
 import { writeManifest } from "./manifest.ts";
+import { removeTempFiles } from "./storage.ts";
 
 /** Why a run was aborted (the AbortController's reason) → what the batch says. */
 const ABORT_MESSAGES: Record<string, string> = {
@@ -144,6 +145,9 @@ export async function runBatch(
     child.kill();
   }
   const code = await child.exited;
+  // A generator killed mid-write (Cancel, a closed tab) leaves its temp
+  // file; it is dead now and no other run of this batch can be going.
+  await removeTempFiles(job.outputDir);
 
   const open: Item["status"][] = ["pending", "running"];
   if (signal.aborted) {

@@ -1,5 +1,7 @@
 /** [sse] What the page's run stream sends: live tiles, and the stopped ones at the end. */
 import assert from "node:assert/strict";
+import { join } from "node:path";
+import type { GeneratorEvent } from "../generator/protocol.ts";
 import { createBatchViaApi, startTestApp, TEST_KEY } from "./_helpers.ts";
 
 Deno.test("[sse] a cancelled run's last message turns every unfinished tile into Cancelled", async () => {
@@ -54,4 +56,34 @@ Deno.test("[sse] a cancelled run's last message turns every unfinished tile into
       `tile ${item.id} is updated to cancelled`,
     );
   }
+});
+
+Deno.test("[run] a generator killed mid-write leaves no temp file behind once its run has ended", async () => {
+  await using t = await startTestApp();
+  // Stands in for a generator killed by Cancel half-way through a write.
+  t.deps.spawn = (job) => ({
+    pid: 0,
+    events: (async function* (): AsyncGenerator<GeneratorEvent> {
+      await Deno.writeTextFile(
+        join(job.outputDir, ".0001-1.png.tmp-0123456789abcdef"),
+        "half",
+      );
+      yield { type: "started", items: job.items.length };
+    })(),
+    exited: Promise.resolve(137),
+    kill() {},
+  });
+  const { id, cookie } = await createBatchViaApi(t, {
+    prompts: ["a half-drawn owl"],
+    model: "gemini-nano-banana-2.1",
+  });
+  const run = await t.request(`/api/batches/${id}/run`, {
+    method: "POST",
+    headers: { cookie, "x-goog-api-key": TEST_KEY },
+  });
+  await run.text();
+  const left = [...Deno.readDirSync(join(t.config.imagesDir, id))].map((e) =>
+    e.name
+  );
+  assert.deepEqual(left, ["manifest.json"]);
 });
