@@ -1,0 +1,96 @@
+/**
+ * History with 10,000 batches (design.md §11: < 50 ms server time): fills a
+ * temp file database through the real queries, then times GET /history.
+ * Prints figures; never fails. Run: deno run -A bench/history.ts
+ */
+import { createApp } from "../app.ts";
+import { loadConfig } from "../config.ts";
+import { openDb } from "../db/client.ts";
+import { spawnGenerator } from "../generator/runner.ts";
+import { ActiveRuns } from "../lib/active_runs.ts";
+import { checkKey } from "../lib/key_check.ts";
+import { createLogger } from "../lib/log.ts";
+import { storeNewBatch } from "../lib/new_batch.ts";
+
+const BATCHES = 10_000;
+const dataDir = await Deno.makeTempDir({ prefix: "batchgen-history-" });
+const config = loadConfig({ BATCHGEN_DATA_DIR: dataDir });
+const { db, close } = await openDb(config.databaseUrl);
+const app = createApp({
+  db,
+  config,
+  log: createLogger(() => {}),
+  activeRuns: new ActiveRuns(),
+  spawn: spawnGenerator,
+  checkKey,
+});
+const first = await app.request("http://127.0.0.1/history", {}, {
+  remoteAddr: { hostname: "127.0.0.1" },
+});
+await first.text();
+const cookie = first.headers.get("set-cookie")!.split(";")[0]!;
+const workspaceId = await (async () => {
+  const token = cookie.split("=")[1]!;
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    new TextEncoder().encode(token),
+  );
+  return Array.from(
+    new Uint8Array(digest),
+    (b) => b.toString(16).padStart(2, "0"),
+  ).join("");
+})();
+
+const fill = performance.now();
+for (let i = 0; i < BATCHES; i++) {
+  await storeNewBatch(db, workspaceId, {
+    title: `batch ${i}`,
+    prompts: [`a lighthouse number ${i}`, `a harbour at dusk ${i}`],
+    model: "gemini-nano-banana-2.1",
+    aspectRatio: "1:1",
+    imageSize: "1K",
+    imagesPerPrompt: 2,
+  }, 4);
+}
+const fillMs = performance.now() - fill;
+
+async function time(path: string, runs = 20) {
+  // One untimed request first: the first query compiles its plan.
+  await (await app.request(`http://127.0.0.1${path}`, { headers: { cookie } }, {
+    remoteAddr: { hostname: "127.0.0.1" },
+  })).text();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    const response = await app.request(`http://127.0.0.1${path}`, {
+      headers: { cookie },
+    }, {
+      remoteAddr: { hostname: "127.0.0.1" },
+    });
+    await response.text();
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  return {
+    median: times[Math.floor(runs / 2)]!,
+    p95: times[Math.floor(runs * 0.95)]!,
+  };
+}
+
+const page1 = await time("/history");
+const search = await time("/history?q=lighthouse%20number%209999");
+const out = [
+  `History with ${BATCHES} batches (${
+    BATCHES * 4
+  } items), file database, Deno ${Deno.version.deno}`,
+  `  filled in ${(fillMs / 1000).toFixed(1)} s`,
+  `  GET /history (first page of 20): median ${
+    page1.median.toFixed(1)
+  } ms, p95 ${page1.p95.toFixed(1)} ms (target < 50 ms)`,
+  `  GET /history?q=… (prompt search): median ${
+    search.median.toFixed(1)
+  } ms, p95 ${search.p95.toFixed(1)} ms`,
+];
+await Deno.stdout.write(new TextEncoder().encode(out.join("\n") + "\n"));
+close();
+await Deno.remove(dataDir, { recursive: true });
