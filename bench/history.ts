@@ -11,6 +11,7 @@ import { ActiveRuns } from "../lib/active_runs.ts";
 import { checkKey } from "../lib/key_check.ts";
 import { createLogger } from "../lib/log.ts";
 import { storeNewBatch } from "../lib/new_batch.ts";
+import { workspaceIdOf } from "../lib/workspace.ts";
 
 const BATCHES = 10_000;
 const dataDir = await Deno.makeTempDir({ prefix: "batchgen-history-" });
@@ -29,17 +30,7 @@ const first = await app.request("http://127.0.0.1/history", {}, {
 });
 await first.text();
 const cookie = first.headers.get("set-cookie")!.split(";")[0]!;
-const workspaceId = await (async () => {
-  const token = cookie.split("=")[1]!;
-  const digest = await crypto.subtle.digest(
-    "SHA-256",
-    new TextEncoder().encode(token),
-  );
-  return Array.from(
-    new Uint8Array(digest),
-    (b) => b.toString(16).padStart(2, "0"),
-  ).join("");
-})();
+const workspaceId = await workspaceIdOf(cookie.split("=")[1]!);
 
 const fill = performance.now();
 for (let i = 0; i < BATCHES; i++) {

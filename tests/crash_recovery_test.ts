@@ -68,6 +68,32 @@ async function stopServer(server: Deno.ChildProcess, dataDir: string) {
   await Deno.remove(dataDir, { recursive: true }).catch(() => {});
 }
 
+/** Creates a batch of `count` prompts through the API and starts its run. */
+async function createAndRun(
+  url: string,
+  label: string,
+  count: number,
+  concurrency: number,
+) {
+  const created = await fetch(`${url}/api/batches`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      prompts: Array.from({ length: count }, (_, i) => `${label} prompt ${i}`),
+      model: "gemini-nano-banana-2.1",
+      concurrency,
+    }),
+  });
+  const cookie = created.headers.get("set-cookie")!.split(";")[0]!;
+  const { id } = await created.json();
+  const run = await fetch(`${url}/api/batches/${id}/run`, {
+    method: "POST",
+    headers: { cookie, "x-goog-api-key": TEST_KEY },
+  });
+  const reader = run.body!.pipeThrough(new TextDecoderStream()).getReader();
+  return { id: id as string, cookie, reader };
+}
+
 Deno.test("[crash] SIGKILL mid-batch, restart, resume to completion without duplicates", async () => {
   await using fake = startFakeGemini({ latencyMs: 300 });
   const dataDir = await Deno.makeTempDir({ prefix: "batchgen-crash-" });
@@ -75,22 +101,7 @@ Deno.test("[crash] SIGKILL mid-batch, restart, resume to completion without dupl
   let server = startServer(env);
   try {
     await waitForServer(url);
-    const created = await fetch(`${url}/api/batches`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        prompts: Array.from({ length: 12 }, (_, i) => `crash prompt ${i}`),
-        model: "gemini-nano-banana-2.1",
-        concurrency: 2,
-      }),
-    });
-    const cookie = created.headers.get("set-cookie")!.split(";")[0]!;
-    const { id } = await created.json();
-    const run = await fetch(`${url}/api/batches/${id}/run`, {
-      method: "POST",
-      headers: { cookie, "x-goog-api-key": TEST_KEY },
-    });
-    const reader = run.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const { id, cookie, reader } = await createAndRun(url, "crash", 12, 2);
     let saved = 0;
     let text = "";
     while (saved < 3) {
@@ -179,22 +190,7 @@ Deno.test("[shutdown] SIGTERM mid-batch stops the run, keeps what was saved and 
   let server = startServer(env);
   try {
     await waitForServer(url);
-    const created = await fetch(`${url}/api/batches`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        prompts: Array.from({ length: 10 }, (_, i) => `term prompt ${i}`),
-        model: "gemini-nano-banana-2.1",
-        concurrency: 1,
-      }),
-    });
-    const cookie = created.headers.get("set-cookie")!.split(";")[0]!;
-    const { id } = await created.json();
-    const run = await fetch(`${url}/api/batches/${id}/run`, {
-      method: "POST",
-      headers: { cookie, "x-goog-api-key": TEST_KEY },
-    });
-    const reader = run.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const { id, cookie, reader } = await createAndRun(url, "term", 10, 1);
     let text = "";
     while (!text.includes('"image-saved"')) {
       const { value, done } = await reader.read();
