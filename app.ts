@@ -4,22 +4,22 @@ import { HTTPException } from "hono/http-exception";
 import { basicAuth } from "hono/basic-auth";
 import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
-import type { AppDeps, AppEnv } from "./app_env.ts";
-import { LIMITS } from "./lib/limits.ts";
-import { createRateLimits } from "./lib/rate_limit.ts";
-import { isHttps, keyTransportProblem } from "./lib/transport.ts";
-import { workspace } from "./lib/workspace.ts";
-import { sameOrigin } from "./lib/same_origin.ts";
-import { scrubError } from "./lib/scrub.ts";
-import { apiRoutes } from "./routes/api.ts";
-import { apiError } from "./routes/api_error.ts";
-import { batchRoutes } from "./routes/batches.tsx";
-import { imageRoutes } from "./routes/images.ts";
-import { keyRoutes } from "./routes/keys.tsx";
-import { rateLimited } from "./routes/rate_limits.tsx";
-import { runRoutes } from "./routes/runs.tsx";
-import { staticRoutes } from "./routes/static.ts";
-import { errorPage, notFoundPage, pageRoutes } from "./routes/pages.tsx";
+import type { AppDeps, AppEnv } from "./http/env.ts";
+import { LIMITS } from "./core/limits.ts";
+import { createRateLimits } from "./http/middleware/rate_limit.ts";
+import { isHttps, keyTransportProblem } from "./http/middleware/transport.ts";
+import { workspace } from "./http/middleware/workspace.ts";
+import { sameOrigin } from "./http/middleware/same_origin.ts";
+import { scrubError } from "./core/scrub.ts";
+import { apiRoutes } from "./http/api/index.ts";
+import { apiError } from "./http/problem.ts";
+import { batchRoutes } from "./http/pages/batches.tsx";
+import { imageRoutes } from "./http/pages/images.ts";
+import { keyRoutes } from "./http/pages/keys.tsx";
+import { rateLimited } from "./http/middleware/rate_limited.tsx";
+import { runRoutes } from "./http/pages/runs.tsx";
+import { staticRoutes } from "./http/pages/assets.ts";
+import { errorPage, notFoundPage, pageRoutes } from "./http/pages/static_pages.tsx";
 
 export type { AppDeps };
 
@@ -128,7 +128,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     await next();
   });
 
-  // Per-client limits on the requests that carry a key (lib/limits.ts).
+  // Per-client limits on the requests that carry a key (core/limits.ts).
   const limits = deps.rateLimits ?? createRateLimits();
   const proxy = { trustProxy: config.trustProxy };
   app.on(

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { join, resolve } from "node:path";
-import { DEFAULTS, LIMITS } from "./lib/limits.ts";
+import { DEFAULTS, LIMITS } from "./core/limits.ts";
 
 export const GOOGLE_API_BASE_URL = "https://generativelanguage.googleapis.com";
 

@@ -2,11 +2,11 @@
 import { createApp } from "./app.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { openDb } from "./db/client.ts";
-import { spawnGenerator } from "./generator/runner.ts";
-import { ActiveRuns } from "./lib/active_runs.ts";
-import { checkKey } from "./lib/key_check.ts";
+import { spawnGenerator } from "./engine/runner.ts";
+import { ActiveRuns } from "./engine/active_runs.ts";
+import { checkKey } from "./engine/key_check.ts";
 import { createLogger } from "./lib/log.ts";
-import { recoverAfterCrash } from "./lib/recovery.ts";
+import { recoverAfterCrash } from "./engine/recovery.ts";
 
 const log = createLogger();
 

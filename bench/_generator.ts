@@ -2,8 +2,8 @@
  * Runs the real generator child (spawnGenerator) on a built job against the
  * fake Gemini and measures start-up, wall time and peak RSS. Never asserts.
  */
-import { spawnGenerator } from "../generator/runner.ts";
-import type { GeneratorEvent, Job } from "../generator/protocol.ts";
+import { spawnGenerator } from "../engine/runner.ts";
+import type { GeneratorEvent, Job } from "../core/protocol.ts";
 import { BENCH_KEY, denoEnv, memorySampler } from "./_proc.ts";
 
 /** What one generator run measured. */

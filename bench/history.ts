@@ -6,12 +6,12 @@
 import { createApp } from "../app.ts";
 import { loadConfig } from "../config.ts";
 import { openDb } from "../db/client.ts";
-import { spawnGenerator } from "../generator/runner.ts";
-import { ActiveRuns } from "../lib/active_runs.ts";
-import { checkKey } from "../lib/key_check.ts";
+import { spawnGenerator } from "../engine/runner.ts";
+import { ActiveRuns } from "../engine/active_runs.ts";
+import { checkKey } from "../engine/key_check.ts";
 import { createLogger } from "../lib/log.ts";
-import { storeNewBatch } from "../lib/new_batch.ts";
-import { workspaceIdOf } from "../lib/workspace.ts";
+import { storeNewBatch } from "../engine/batches.ts";
+import { workspaceIdOf } from "../http/middleware/workspace.ts";
 
 const BATCHES = 10_000;
 const dataDir = await Deno.makeTempDir({ prefix: "batchgen-history-" });

@@ -1,5 +1,5 @@
 /** Writes that follow a generator's events for one item. */
-import type { SavedImage } from "../generator/protocol.ts";
+import type { SavedImage } from "../core/protocol.ts";
 import { and, type AnyColumn, eq, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { type Image, images, type Item, items } from "./schema.ts";

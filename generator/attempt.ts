@@ -10,10 +10,10 @@ import {
   type Outcome,
   type RequestImage,
   RequestTimeoutError,
-} from "./gemini.ts";
-import type { JobItem } from "./protocol.ts";
+} from "../gemini/generate.ts";
+import type { JobItem } from "../core/protocol.ts";
 import { type SavedImage, UnsupportedImageTypeError } from "./save_image.ts";
-import { scrub, scrubError } from "../lib/scrub.ts";
+import { scrub, scrubError } from "../core/scrub.ts";
 
 /** Waits `ms`, or less when `signal` aborts; never rejects. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;

@@ -6,13 +6,13 @@
  * reports tokens still costs). All figures are ESTIMATES of the user's Google
  * usage from BatchGen's price list (K9), never a BatchGen charge.
  */
-import type { Job, JobItem } from "./protocol.ts";
+import type { Job, JobItem } from "../core/protocol.ts";
 import {
   costFromUsage,
   estimateImageUsd,
   formatUsd,
   type Usage,
-} from "../lib/pricing.ts";
+} from "../core/cost.ts";
 
 // Sums of doubles may miss an exact cap by a few ulps; a cap is never meant
 // to that precision (1e-9 USD).

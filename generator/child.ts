@@ -8,8 +8,8 @@ import {
   type GeneratorEvent,
   type Job,
   jobSchema,
-} from "./protocol.ts";
-import { createGeminiRequester } from "./gemini.ts";
+} from "../core/protocol.ts";
+import { createGeminiRequester } from "../gemini/generate.ts";
 import { runPool } from "./pool.ts";
 import {
   baseUrlFromEnv,
@@ -22,7 +22,7 @@ import {
   redirectConsole,
   takeApiKey,
 } from "./process_io.ts";
-import { scrub, scrubError } from "../lib/scrub.ts";
+import { scrub, scrubError } from "../core/scrub.ts";
 import { removeTempFiles } from "../lib/storage.ts";
 
 /** Exit code when the job could not run because of bad input. */

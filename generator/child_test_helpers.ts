@@ -1,7 +1,7 @@
 /** Spawning the real generator process for the child and CLI tests. */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { decodeEvent, type GeneratorEvent, type Job } from "./protocol.ts";
+import { decodeEvent, type GeneratorEvent, type Job } from "../core/protocol.ts";
 
 /** The project root, the cwd of every spawned generator. */
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));

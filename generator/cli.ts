@@ -2,8 +2,8 @@
  * CLI mode of the generator: the same engine as the child process, with
  * human progress lines on stderr and a `manifest.json` next to the images.
  */
-import type { GeneratorEvent, Job } from "./protocol.ts";
-import { createGeminiRequester } from "./gemini.ts";
+import type { GeneratorEvent, Job } from "../core/protocol.ts";
+import { createGeminiRequester } from "../gemini/generate.ts";
 import { runPool } from "./pool.ts";
 import { type CliOptions, parseCliArgs, USAGE } from "./cli_args.ts";
 import { createManifestBuilder } from "./manifest.ts";
@@ -18,8 +18,8 @@ import {
   redirectConsole,
   takeApiKey,
 } from "./process_io.ts";
-import { splitPromptLines } from "../lib/prompt_file.ts";
-import { scrubError, scrubValue } from "../lib/scrub.ts";
+import { splitPromptLines } from "../core/prompt_file.ts";
+import { scrubError, scrubValue } from "../core/scrub.ts";
 import { removeTempFiles, writeFileAtomic } from "../lib/storage.ts";
 
 /** Runs the CLI with `args`; resolves with the exit code (0, 1, 2 or 130). */

@@ -4,8 +4,8 @@
  * environment (K4), so it cannot end up in shell history or `ps` output.
  */
 import { parseArgs } from "node:util";
-import { DEFAULTS, LIMITS } from "../lib/limits.ts";
-import { DEFAULT_MODEL_ID, findModel, KNOWN_MODELS } from "../lib/models.ts";
+import { DEFAULTS, LIMITS } from "../core/limits.ts";
+import { DEFAULT_MODEL_ID, findModel, KNOWN_MODELS } from "../core/catalog.ts";
 
 // name, min, max, default of each numeric option.
 const NUMBER_OPTIONS = [

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseCliArgs, USAGE } from "./cli_args.ts";
-import { splitPromptLines } from "../lib/prompt_file.ts";
+import { splitPromptLines } from "../core/prompt_file.ts";
 
 const REQUIRED = ["--prompts", "p.txt", "--out", "out"];
 

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { decodeEvent, type GeneratorEvent } from "./protocol.ts";
+import { decodeEvent, type GeneratorEvent } from "../core/protocol.ts";
 import { sha256Hex } from "../lib/storage.ts";
 import { startFakeGemini } from "../tests/fake_gemini.ts";
 import {

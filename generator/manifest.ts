@@ -2,8 +2,8 @@
  * Builds the CLI's `manifest.json` from the protocol events of a run. The
  * manifest holds prompts, settings, results and usage — never the key (K1).
  */
-import type { FailureKind, GeneratorEvent, Job } from "./protocol.ts";
-import type { Usage } from "../lib/pricing.ts";
+import type { FailureKind, GeneratorEvent, Job } from "../core/protocol.ts";
+import type { Usage } from "../core/cost.ts";
 import { imageStem } from "../lib/storage.ts";
 
 /** One image slot (prompt × image index) of the manifest. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Job } from "./protocol.ts";
+import type { Job } from "../core/protocol.ts";
 import { createManifestBuilder } from "./manifest.ts";
 import { progressLine } from "./cli.ts";
 

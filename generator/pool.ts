@@ -6,8 +6,8 @@
  * starts no request that could take its estimated spending over the cap; it
  * lets the requests in flight finish, then stops (see budget.ts).
  */
-import type { GeneratorEvent, Job, JobItem } from "./protocol.ts";
-import type { Failure, Outcome, RequestImage } from "./gemini.ts";
+import type { GeneratorEvent, Job, JobItem } from "../core/protocol.ts";
+import type { Failure, Outcome, RequestImage } from "../gemini/generate.ts";
 import {
   type AdaptiveOptions,
   type BackoffOptions,

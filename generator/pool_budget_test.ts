@@ -1,6 +1,6 @@
 /**
  * The pool's budget cap (issue #5) with an injected request function. Every
- * expected figure is worked out by hand from lib/prices.json:
+ * expected figure is worked out by hand from core/prices.json:
  *
  * gemini-3-pro-image, 1K: 1120 image tokens × $120/1M = $0.1344 per image,
  * plus input tokens × $2/1M. A prompt of 2 characters ("p0") is
@@ -9,7 +9,7 @@
  * costs exactly the same, $0.134402.
  */
 import assert from "node:assert/strict";
-import type { Outcome } from "./gemini.ts";
+import type { Outcome } from "../gemini/generate.ts";
 import { fail, fakeRequest, job, OK, run } from "./pool_test_helpers.ts";
 
 const PRO = "gemini-3-pro-image";

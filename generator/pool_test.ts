@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { Failure, Outcome } from "./gemini.ts";
+import type { Failure, Outcome } from "../gemini/generate.ts";
 import { sleep } from "./pool.ts";
 import { fail, fakeRequest, job, OK, run } from "./pool_test_helpers.ts";
 

@@ -1,6 +1,6 @@
 /** Fakes shared by the pool tests: scripted request functions and a runner. */
-import { eventSchema, type GeneratorEvent, type Job } from "./protocol.ts";
-import type { Failure, ImageRequest, Outcome } from "./gemini.ts";
+import { eventSchema, type GeneratorEvent, type Job } from "../core/protocol.ts";
+import type { Failure, ImageRequest, Outcome } from "../gemini/generate.ts";
 import { type PoolOptions, runPool, sleep } from "./pool.ts";
 import { imageFileName } from "../lib/storage.ts";
 

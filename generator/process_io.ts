@@ -3,7 +3,7 @@
  * one serialised writer per output stream, scrubbed stderr (K5), and
  * SIGTERM/SIGINT turned into an abort.
  */
-import { scrub, scrubError } from "../lib/scrub.ts";
+import { scrub, scrubError } from "../core/scrub.ts";
 
 export const KEY_VARIABLE = "GEMINI_API_KEY";
 export const BASE_URL_VARIABLE = "GEMINI_BASE_URL";

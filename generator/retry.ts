@@ -3,8 +3,8 @@
  * wait, which stop the whole batch, and the adaptive (AIMD) concurrency
  * limit that keeps a steady rate limit from wasting requests on 429s.
  */
-import type { FailureKind } from "./protocol.ts";
-import type { Failure } from "./gemini_errors.ts";
+import type { FailureKind } from "../core/protocol.ts";
+import type { Failure } from "../gemini/errors.ts";
 
 /** Backoff settings; tests pass a small base so they run fast. */
 export interface BackoffOptions {

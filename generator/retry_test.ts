@@ -8,7 +8,7 @@ import {
   stopMessage,
   stopsBatch,
 } from "./retry.ts";
-import { FAILURE_KINDS } from "./protocol.ts";
+import { FAILURE_KINDS } from "../core/protocol.ts";
 
 const BACKOFF = { baseMs: 500, capMs: 20_000 };
 

@@ -2,7 +2,7 @@
  * Writes one generated image into the job's output directory and describes
  * it for the `image-saved` event (name, size, hash, pixel dimensions).
  */
-import type { JobItem, SavedImage } from "./protocol.ts";
+import type { JobItem, SavedImage } from "../core/protocol.ts";
 import {
   extensionForMimeType,
   imageDimensions,

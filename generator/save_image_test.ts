@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { JobItem } from "./protocol.ts";
+import type { JobItem } from "../core/protocol.ts";
 import { saveImage, UnsupportedImageTypeError } from "./save_image.ts";
 import { job, run } from "./pool_test_helpers.ts";
 

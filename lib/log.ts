@@ -2,7 +2,7 @@
  * The one logger. Every line is scrubbed (K5) before it is written, with the
  * secrets of the request in scope when there are any.
  */
-import { createScrubber } from "./scrub.ts";
+import { createScrubber } from "../core/scrub.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 

@@ -1,11 +1,11 @@
 /** Shared test helpers: a real app on a temp data dir against the fake Gemini. */
 import { createApp } from "../app.ts";
-import type { AppDeps } from "../app_env.ts";
+import type { AppDeps } from "../http/env.ts";
 import { type Config, loadConfig } from "../config.ts";
 import { openDb } from "../db/client.ts";
-import { spawnGenerator } from "../generator/runner.ts";
-import { ActiveRuns } from "../lib/active_runs.ts";
-import { checkKey } from "../lib/key_check.ts";
+import { spawnGenerator } from "../engine/runner.ts";
+import { ActiveRuns } from "../engine/active_runs.ts";
+import { checkKey } from "../engine/key_check.ts";
 import { createLogger } from "../lib/log.ts";
 import {
   type FakeGemini,

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { createBatchViaApi, startTestApp } from "./_helpers.ts";
 import { countRows, expectJson, workspaceCookie } from "./_html.ts";
-import { COST_LABEL, estimateBatch, PRICE_LIST_DATE } from "../lib/pricing.ts";
+import { COST_LABEL, estimateBatch, PRICE_LIST_DATE } from "../core/cost.ts";
 
 const PRO = "gemini-3-pro-image";
 const JSON_TYPE = { "content-type": "application/json" };

@@ -6,7 +6,7 @@
  * request anywhere gets a 500.
  */
 import assert from "node:assert/strict";
-import { LIMITS } from "../lib/limits.ts";
+import { LIMITS } from "../core/limits.ts";
 import {
   createBatchViaApi,
   startTestApp,

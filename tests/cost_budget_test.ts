@@ -1,7 +1,7 @@
 /**
  * [cost] Issue #5: the budget cap (stop early, raise and resume, refuse a cap
  * that cannot be enforced) and the confirm threshold of new batches. Figures
- * are worked out BY HAND from lib/prices.json and the fake's usage; see the
+ * are worked out BY HAND from core/prices.json and the fake's usage; see the
  * header of cost_test.ts for the fake's token counts:
  *
  * gemini-3-pro-image 1K, 1:1, a 9-character prompt (3 input tokens):
@@ -28,9 +28,9 @@ import {
   query,
   text,
 } from "./_html.ts";
-import { storeNewBatch } from "../lib/new_batch.ts";
+import { storeNewBatch } from "../engine/batches.ts";
 import { ConfigError, loadConfig } from "../config.ts";
-import { PRICE_LIST_DATE } from "../lib/pricing.ts";
+import { PRICE_LIST_DATE } from "../core/cost.ts";
 
 const PRO = "gemini-3-pro-image";
 const UNKNOWN = "gemini-9-ultra-image";

@@ -5,7 +5,7 @@
  * figure of the SSE stream. Budget caps and the confirm threshold are in
  * cost_budget_test.ts.
  *
- * Every expected figure is worked out BY HAND below from lib/prices.json
+ * Every expected figure is worked out BY HAND below from core/prices.json
  * (gemini-3-pro-image: input $2/1M, text and thinking output $12/1M, image
  * output $120/1M; 1120 image tokens at 1K and 2K) and from the fake's
  * usageMetadata (tests/fake_gemini/responses.ts):
@@ -24,8 +24,8 @@
 import assert from "node:assert/strict";
 import { createBatchViaApi, form, startTestApp, TEST_KEY } from "./_helpers.ts";
 import { expectHtml, expectJson, parse, query, text } from "./_html.ts";
-import { storeNewBatch } from "../lib/new_batch.ts";
-import { COST_LABEL, PRICE_LIST_DATE } from "../lib/pricing.ts";
+import { storeNewBatch } from "../engine/batches.ts";
+import { COST_LABEL, PRICE_LIST_DATE } from "../core/cost.ts";
 
 const PRO = "gemini-3-pro-image";
 const UNKNOWN = "gemini-9-ultra-image";

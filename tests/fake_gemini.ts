@@ -53,7 +53,7 @@ export interface FakeGeminiOptions {
   imageBytes?: number;
   /** Send thought parts before the final image. Default true for gemini-3* and nano-banana models. */
   thoughts?: boolean;
-  /** Model ids the key can see. Default: lib/models.ts plus "gemini-2.5-flash" (text); no Imagen. */
+  /** Model ids the key can see. Default: core/catalog.ts plus "gemini-2.5-flash" (text); no Imagen. */
   models?: string[];
   /** Port to listen on, 127.0.0.1 only. Default 0 (random). */
   port?: number;

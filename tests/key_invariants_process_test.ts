@@ -15,7 +15,7 @@ import {
   type TestApp,
 } from "./_helpers.ts";
 import { findKeyMaterial, readGeneratorProc } from "./_key_leaks.ts";
-import { generatorArgs, type GeneratorRun } from "../generator/runner.ts";
+import { generatorArgs, type GeneratorRun } from "../engine/runner.ts";
 
 const MODEL = "gemini-nano-banana-2.1";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));

@@ -9,8 +9,8 @@
 import assert from "node:assert/strict";
 import { form, startTestApp, TEST_KEY, type TestApp } from "./_helpers.ts";
 import { BAD_KEY, dbCells, LeakScan, recordingClient } from "./_key_leaks.ts";
-import type { GeneratorEvent } from "../generator/protocol.ts";
-import type { GeneratorRun } from "../generator/runner.ts";
+import type { GeneratorEvent } from "../core/protocol.ts";
+import type { GeneratorRun } from "../engine/runner.ts";
 
 const MODEL = "gemini-nano-banana-2.1";
 const READABLE = /API key not valid/;

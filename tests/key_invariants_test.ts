@@ -20,7 +20,7 @@ import {
   LeakScan,
   recordingClient,
 } from "./_key_leaks.ts";
-import { PRICE_LIST_DATE } from "../lib/pricing.ts";
+import { PRICE_LIST_DATE } from "../core/cost.ts";
 
 const MODEL = "gemini-nano-banana-2.1";
 const HTMX = { "HX-Request": "true", "HX-Target": "main#main" };

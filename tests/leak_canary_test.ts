@@ -22,7 +22,7 @@ import {
   readTree,
   recordingClient,
 } from "./_key_leaks.ts";
-import { generatorArgs, type GeneratorRun } from "../generator/runner.ts";
+import { generatorArgs, type GeneratorRun } from "../engine/runner.ts";
 
 const MODEL = "gemini-nano-banana-2.1";
 const PROMPTS = [

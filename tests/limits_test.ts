@@ -1,14 +1,14 @@
 /**
  * [limits] Per-client rate limits on key checks and run starts (429 with
  * Retry-After, on a clock the test moves) and the cap on batches running at
- * once in a workspace (409). Numbers from lib/limits.ts.
+ * once in a workspace (409). Numbers from core/limits.ts.
  */
 import assert from "node:assert/strict";
 import { createApp } from "../app.ts";
-import type { AppDeps } from "../app_env.ts";
-import type { GeneratorEvent } from "../generator/protocol.ts";
-import { LIMITS } from "../lib/limits.ts";
-import { createRateLimits } from "../lib/rate_limit.ts";
+import type { AppDeps } from "../http/env.ts";
+import type { GeneratorEvent } from "../core/protocol.ts";
+import { LIMITS } from "../core/limits.ts";
+import { createRateLimits } from "../http/middleware/rate_limit.ts";
 import {
   createBatchViaApi,
   form,

@@ -11,7 +11,7 @@ import {
   text,
   textareaValue,
 } from "./_html.ts";
-import { LIMITS } from "../lib/limits.ts";
+import { LIMITS } from "../core/limits.ts";
 
 const PRO = "gemini-3-pro-image";
 const LITE = "gemini-3.1-flash-lite-image";

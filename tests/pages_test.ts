@@ -19,13 +19,13 @@ import {
   EXTENDED_RATIOS,
   KNOWN_MODELS,
   STANDARD_RATIOS,
-} from "../lib/models.ts";
+} from "../core/catalog.ts";
 import {
   COST_LABEL,
   estimateBatch,
   formatUsd,
   PRICE_LIST_DATE,
-} from "../lib/pricing.ts";
+} from "../core/cost.ts";
 
 const PRO = "gemini-3-pro-image";
 const LITE = "gemini-3.1-flash-lite-image";

@@ -6,7 +6,7 @@
  * whole batch with the key after its request was over.
  */
 import assert from "node:assert/strict";
-import { spawnGenerator } from "../generator/runner.ts";
+import { spawnGenerator } from "../engine/runner.ts";
 import { createBatchViaApi, startTestApp, TEST_KEY } from "./_helpers.ts";
 
 const MODEL = "gemini-nano-banana-2.1";

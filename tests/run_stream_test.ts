@@ -1,7 +1,7 @@
 /** [sse] What the page's run stream sends: live tiles, and the stopped ones at the end. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { GeneratorEvent } from "../generator/protocol.ts";
+import type { GeneratorEvent } from "../core/protocol.ts";
 import { createBatchViaApi, startTestApp, TEST_KEY } from "./_helpers.ts";
 
 Deno.test("[sse] a cancelled run's last message turns every unfinished tile into Cancelled", async () => {

@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { createApp } from "../app.ts";
-import { RateLimiter } from "../lib/rate_limit.ts";
+import { RateLimiter } from "../http/middleware/rate_limit.ts";
 import {
   createBatchViaApi,
   form,

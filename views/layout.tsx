@@ -1,6 +1,6 @@
 /** The page shell: header with the key field and the activity region, and `main`. */
 import type { Child } from "hono/jsx";
-import { COST_LABEL } from "../lib/pricing.ts";
+import { COST_LABEL } from "../core/cost.ts";
 
 export interface LayoutProps {
   title: string;

@@ -3,7 +3,7 @@
  * for Start; the budget field next to Start/Resume caps the run, and raising
  * it before Resume lets the run go on.
  *
- * By hand (lib/prices.json, fake usage as in tests/cost_test.ts): Pro 4K,
+ * By hand (core/prices.json, fake usage as in tests/cost_test.ts): Pro 4K,
  * 2-character prompts: estimate per image 2000 × $120/1M + 1 × $2/1M =
  * $0.240002; 30 images → $7.20006 > $5. Actual per image: 0.24 + (5 text +
  * 86 thought) × $12/1M + 0.000002 = $0.241094.

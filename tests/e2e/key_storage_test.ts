@@ -13,8 +13,16 @@ import { type BrowserApp, withBrowserApp } from "./_browser.ts";
 
 /** Submits the new-batch form and waits for that batch's run to finish. */
 async function runBatch(page: Page, prompts: string): Promise<string> {
+  // Wait for the form the navigation swaps in, not the one already shown:
+  // a textarea filled before the swap would be replaced by an empty one.
+  await page.evaluate(() =>
+    document.querySelector("textarea[name=prompts]")?.setAttribute(
+      "data-stale",
+      "",
+    )
+  );
   await page.click("nav a[href='/']");
-  await page.waitForSelector("textarea[name=prompts]");
+  await page.waitForSelector("textarea[name=prompts]:not([data-stale])");
   const before = page.url();
   await page.fill("textarea[name=prompts]", prompts);
   await page.click("#batch-form button[type=submit]");

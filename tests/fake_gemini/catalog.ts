@@ -1,8 +1,8 @@
 /**
  * The models a fake key can see and the `GET models` answers
- * (gemini-api.md §2.4), built from the local table in lib/models.ts.
+ * (gemini-api.md §2.4), built from the local table in core/catalog.ts.
  */
-import { findModel, KNOWN_MODELS, type ModelInfo } from "../../lib/models.ts";
+import { findModel, KNOWN_MODELS, type ModelInfo } from "../../core/catalog.ts";
 import { modelNotFoundError } from "./errors.ts";
 import { googleError, type Outcome } from "./http.ts";
 
@@ -38,12 +38,12 @@ export interface ModelEntry {
   resource: Record<string, unknown>;
 }
 
-/** Default ids: every model of lib/models.ts plus one text model; Imagen is gone. */
+/** Default ids: every model of core/catalog.ts plus one text model; Imagen is gone. */
 export function defaultModelIds(): string[] {
   return [...KNOWN_MODELS.map((m) => m.id), TEXT_MODEL_ID];
 }
 
-/** Builds the entries for `ids`; ids unknown to lib/models.ts become text models. */
+/** Builds the entries for `ids`; ids unknown to core/catalog.ts become text models. */
 export function buildCatalog(ids: readonly string[]): ModelEntry[] {
   return ids.map((raw) => {
     const id = raw.replace(/^models\//, "");

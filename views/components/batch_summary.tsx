@@ -1,7 +1,7 @@
 /** A batch's status line, progress bar, counts, cost and actions. */
 import { RunButton } from "./run_starter.tsx";
 import type { Batch } from "../../db/schema.ts";
-import { costLabel } from "../../lib/pricing.ts";
+import { costLabel } from "../../core/cost.ts";
 import { CostFigure } from "./cost_figure.tsx";
 
 const STATUS_TEXT: Record<Batch["status"], string> = {

@@ -6,7 +6,7 @@
  */
 import { RunButton } from "./run_starter.tsx";
 import type { Batch } from "../../db/schema.ts";
-import { costLabel, formatUsd, PRICE_LIST_DATE } from "../../lib/pricing.ts";
+import { costLabel, formatUsd, PRICE_LIST_DATE } from "../../core/cost.ts";
 
 /** The question and its Start button; the batch stays a draft until then. */
 export function ConfirmStart({ batch }: { batch: Batch }) {

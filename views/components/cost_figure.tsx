@@ -9,7 +9,7 @@ import {
   formatUsd,
   knownPrice,
   PRICE_LIST_DATE,
-} from "../../lib/pricing.ts";
+} from "../../core/cost.ts";
 
 /** The used-so-far amount; "price unknown" (never "$0.00") without a price. */
 export function spentText(batch: Batch): string {

@@ -1,5 +1,5 @@
 /** The live cost estimate on the new-batch form. */
-import { COST_LABEL, formatUsd } from "../../lib/pricing.ts";
+import { COST_LABEL, formatUsd } from "../../core/cost.ts";
 
 export interface EstimateProps {
   prompts: number;

@@ -1,6 +1,6 @@
 /** The aspect-ratio and size selects, offering only what the model supports. */
-import { DEFAULTS } from "../../lib/limits.ts";
-import { type ModelInfo, sizeChoices } from "../../lib/models.ts";
+import { DEFAULTS } from "../../core/limits.ts";
+import { type ModelInfo, sizeChoices } from "../../core/catalog.ts";
 
 export interface ModelOptionsProps {
   model: ModelInfo;

@@ -1,5 +1,5 @@
 /** The model picker; after key validation it lists the key's models. */
-import { KNOWN_MODELS, type ModelInfo } from "../../lib/models.ts";
+import { KNOWN_MODELS, type ModelInfo } from "../../core/catalog.ts";
 
 export interface ModelSelectProps {
   selected: string;

@@ -4,9 +4,9 @@
  * key from the header field once, on load (K2: nothing else keeps the key).
  */
 import type { Batch } from "../../db/schema.ts";
-import type { RunMode } from "../../db/batch_status.ts";
+import type { RunMode } from "../../db/run_queries.ts";
 import { runningCostText } from "./cost_figure.tsx";
-import { costLabel, PRICE_LIST_DATE } from "../../lib/pricing.ts";
+import { costLabel, PRICE_LIST_DATE } from "../../core/cost.ts";
 
 /**
  * Starts the run as soon as it is inserted. `budgetUsd` (the text of the

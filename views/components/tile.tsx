@@ -1,6 +1,6 @@
 /** One item of a batch: its image, or its status and reason. */
 import type { Image, Item } from "../../db/schema.ts";
-import { COST_LABEL, formatUsd } from "../../lib/pricing.ts";
+import { COST_LABEL, formatUsd } from "../../core/cost.ts";
 
 const STATUS_TEXT: Record<Item["status"], string> = {
   pending: "Waiting",

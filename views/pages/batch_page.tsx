@@ -1,6 +1,6 @@
 /** One batch: summary, actions and the grid of tiles. */
 import type { Batch, Image, Item } from "../../db/schema.ts";
-import { findModel } from "../../lib/models.ts";
+import { findModel } from "../../core/catalog.ts";
 import { BatchSummary } from "../components/batch_summary.tsx";
 import { ConfirmStart } from "../components/confirm_start.tsx";
 import { Tile } from "../components/tile.tsx";

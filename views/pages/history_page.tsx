@@ -1,7 +1,7 @@
 /** History: the workspace's batches, newest first, searchable. */
 import type { Batch } from "../../db/schema.ts";
-import { findModel } from "../../lib/models.ts";
-import { COST_LABEL, costLabel, formatUsd } from "../../lib/pricing.ts";
+import { findModel } from "../../core/catalog.ts";
+import { COST_LABEL, costLabel, formatUsd } from "../../core/cost.ts";
 import { spentText } from "../components/cost_figure.tsx";
 
 export interface HistoryPageProps {

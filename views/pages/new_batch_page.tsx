@@ -1,6 +1,6 @@
 /** Home: the new-batch form. */
-import { DEFAULT_MODEL_ID, findModel } from "../../lib/models.ts";
-import { DEFAULTS, LIMITS } from "../../lib/limits.ts";
+import { DEFAULT_MODEL_ID, findModel } from "../../core/catalog.ts";
+import { DEFAULTS, LIMITS } from "../../core/limits.ts";
 import { ModelOptions } from "../components/model_options.tsx";
 import { ModelSelect } from "../components/model_select.tsx";
 

@@ -1,0 +1,129 @@
+/**
+ * The generator's wire protocol: one JSON job on stdin, JSON-line events on
+ * stdout. Both sides validate with these schemas. No field carries the key:
+ * it travels only in the child's environment (K4).
+ */
+import { z } from "zod";
+import { DEFAULTS, LIMITS } from "./limits.ts";
+import type { Usage } from "./cost.ts";
+import { IMAGE_FILE_NAME } from "../lib/storage.ts";
+
+export const jobItemSchema = z.object({
+  itemId: z.string().min(1),
+  position: z.number().int().min(0),
+  imageIndex: z.number().int().min(0),
+  prompt: z.string().min(1),
+});
+export type JobItem = z.infer<typeof jobItemSchema>;
+
+export const jobSchema = z.object({
+  batchId: z.string().min(1),
+  model: z.string().min(1),
+  aspectRatio: z.string().min(1),
+  /** Omitted for models that take no `imageSize`. */
+  imageSize: z.string().min(1).optional(),
+  concurrency: z.number().int().min(1).max(LIMITS.concurrency),
+  outputDir: z.string().min(1),
+  apiBaseUrl: z.string().url().optional(),
+  timeoutMs: z.number().int().min(LIMITS.minRequestTimeoutMs).max(
+    LIMITS.requestTimeoutMs,
+  ).default(DEFAULTS.requestTimeoutMs),
+  maxAttempts: z.number().int().min(1).max(LIMITS.maxAttempts).default(
+    DEFAULTS.maxAttempts,
+  ),
+  items: z.array(jobItemSchema),
+  /**
+   * Budget cap of the batch in USD of estimated Google usage: no request
+   * starts whose estimate would take the spending over it (issue #5).
+   */
+  budgetUsd: z.number().min(0).optional(),
+  /** Estimated USD this batch already spent in earlier runs (counts toward the cap). */
+  spentUsd: z.number().min(0).optional(),
+});
+export type Job = z.infer<typeof jobSchema>;
+
+/** Why an item or a batch did not succeed. */
+export const FAILURE_KINDS = [
+  "blocked",
+  "no-image",
+  "invalid-request",
+  "auth",
+  "quota",
+  "rate-limited",
+  "server",
+  "timeout",
+  "network",
+  "malformed",
+  "storage",
+  /** The batch's budget cap stopped the run (never an item's failure). */
+  "budget",
+] as const;
+export type FailureKind = typeof FAILURE_KINDS[number];
+
+// Keyed by `Usage` (core/cost.ts) so the event cannot drift from the type
+// that prices it.
+const usageFields = {
+  promptTokens: z.number().int().min(0),
+  outputTokens: z.number().int().min(0),
+  imageTokens: z.number().int().min(0),
+  thoughtTokens: z.number().int().min(0),
+} satisfies Record<keyof Usage, z.ZodNumber>;
+
+export const eventSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("started"), items: z.number().int() }),
+  z.object({
+    type: z.literal("item-started"),
+    itemId: z.string(),
+    attempt: z.number().int().min(1),
+  }),
+  z.object({
+    type: z.literal("image-saved"),
+    itemId: z.string(),
+    // The parent joins this name to the batch's folder and records it.
+    fileName: z.string().regex(IMAGE_FILE_NAME),
+    mimeType: z.string(),
+    bytes: z.number().int().min(0),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    width: z.number().int().optional(),
+    height: z.number().int().optional(),
+  }),
+  z.object({
+    type: z.literal("item-failed"),
+    itemId: z.string(),
+    kind: z.enum(FAILURE_KINDS),
+    message: z.string(),
+    retryable: z.boolean(),
+  }),
+  z.object({ type: z.literal("usage"), itemId: z.string(), ...usageFields }),
+  z.object({
+    type: z.literal("rate-limited"),
+    retryAfterMs: z.number().int().min(0),
+  }),
+  z.object({
+    type: z.literal("batch-stopped"),
+    kind: z.enum(FAILURE_KINDS),
+    message: z.string(),
+  }),
+  z.object({
+    type: z.literal("done"),
+    succeeded: z.number().int(),
+    failed: z.number().int(),
+  }),
+]);
+export type GeneratorEvent = z.infer<typeof eventSchema>;
+
+/** What the `image-saved` event reports about a written file. */
+export type SavedImage = Omit<
+  Extract<GeneratorEvent, { type: "image-saved" }>,
+  "type" | "itemId"
+>;
+
+/** Serialises one event as a protocol line. */
+export function encodeEvent(event: GeneratorEvent): string {
+  return JSON.stringify(eventSchema.parse(event)) + "\n";
+}
+
+/** Parses one protocol line; throws on anything that is not a valid event. */
+export function decodeEvent(line: string): GeneratorEvent {
+  return eventSchema.parse(JSON.parse(line));
+}

@@ -1,0 +1,75 @@
+import { LIMITS } from "../core/limits.ts";
+
+/** Why a run was refused when its workspace already runs its maximum. */
+export const RUNNING_CAP_MESSAGE =
+  `At most ${LIMITS.runningBatchesPerWorkspace} batches can run at once in a workspace. ` +
+  "Wait for one to finish or cancel it, then start this one again.";
+
+/**
+ * The runs in progress in this server process, by batch id. Holds only an
+ * AbortController per batch — never a key (K6) — so Cancel and shutdown can
+ * stop a run that another request owns; and which workspace each run is for,
+ * to cap how many one workspace runs at once.
+ */
+export class ActiveRuns {
+  #runs = new Map<string, AbortController>();
+  #workspaces = new Map<string, string>();
+  readonly maxPerWorkspace: number;
+
+  constructor(
+    { maxPerWorkspace = LIMITS.runningBatchesPerWorkspace as number } = {},
+  ) {
+    this.maxPerWorkspace = maxPerWorkspace;
+  }
+
+  /** Registers a run; undefined when the batch already has one. */
+  start(batchId: string, workspaceId?: string): AbortController | undefined {
+    if (this.#runs.has(batchId)) return undefined;
+    const controller = new AbortController();
+    this.#runs.set(batchId, controller);
+    if (workspaceId) this.#workspaces.set(batchId, workspaceId);
+    return controller;
+  }
+
+  /**
+   * Whether the workspace already runs its maximum. Check it right before
+   * `start()`, with no `await` between, so two requests cannot both pass.
+   */
+  atCapacity(workspaceId: string): boolean {
+    let running = 0;
+    for (const owner of this.#workspaces.values()) {
+      if (owner === workspaceId) running++;
+    }
+    return running >= this.maxPerWorkspace;
+  }
+
+  /** Whether the batch has a run in this process. */
+  has(batchId: string): boolean {
+    return this.#runs.has(batchId);
+  }
+
+  /** Stops a batch's run with reason "cancelled"; false when none runs. */
+  cancel(batchId: string): boolean {
+    const controller = this.#runs.get(batchId);
+    if (!controller) return false;
+    controller.abort("cancelled");
+    return true;
+  }
+
+  /** Forgets a finished run. */
+  finish(batchId: string, controller: AbortController): void {
+    if (this.#runs.get(batchId) === controller) {
+      this.#runs.delete(batchId);
+      this.#workspaces.delete(batchId);
+    }
+  }
+
+  /** Stops every run (server shutdown). */
+  abortAll(reason = "shutdown"): void {
+    for (const controller of this.#runs.values()) controller.abort(reason);
+  }
+
+  get size(): number {
+    return this.#runs.size;
+  }
+}

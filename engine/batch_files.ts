@@ -1,0 +1,81 @@
+/** A batch's files on disk: safe paths, the ZIP download, removal. */
+import { downloadZip } from "client-zip";
+import { join } from "node:path";
+import type { Db } from "../db/client.ts";
+import { listImages, listItems } from "../db/batch_queries.ts";
+import type { Batch } from "../db/schema.ts";
+import { buildManifest, MANIFEST_NAME } from "../core/manifest.ts";
+import { IMAGE_FILE_NAME } from "../lib/storage.ts";
+
+const SAFE_ID = /^[a-z0-9]{10,64}$/;
+
+/**
+ * Joins a batch id and file name only when neither can escape the images dir
+ * and the name is one the generator writes (so only stored formats are served).
+ */
+export function imagePath(
+  imagesDir: string,
+  batchId: string,
+  fileName: string,
+): string | undefined {
+  if (!SAFE_ID.test(batchId) || !IMAGE_FILE_NAME.test(fileName)) {
+    return undefined;
+  }
+  return join(imagesDir, batchId, fileName);
+}
+
+/** Streams the batch's images plus a fresh manifest.json as a ZIP, never whole in memory. */
+export async function zipResponse(
+  db: Db,
+  imagesDir: string,
+  batch: Batch,
+): Promise<Response> {
+  const items = await listItems(db, batch.id);
+  const images = await listImages(db, batch.id);
+  const manifest = JSON.stringify(buildManifest(batch, items, images), null, 2);
+  async function* entries() {
+    yield {
+      name: MANIFEST_NAME,
+      input: manifest,
+      lastModified: batch.updatedAt,
+    };
+    for (const image of images) {
+      const path = imagePath(imagesDir, batch.id, image.fileName);
+      if (!path) continue;
+      let file: Deno.FsFile;
+      try {
+        file = await Deno.open(path, { read: true });
+      } catch {
+        continue; // A missing file is reported by the manifest's row, not a broken ZIP.
+      }
+      yield {
+        name: image.fileName,
+        input: file.readable,
+        lastModified: image.createdAt,
+        size: image.bytes,
+      };
+    }
+  }
+  const zip = downloadZip(entries());
+  const name = `batchgen-${batch.id}.zip`;
+  return new Response(zip.body, {
+    headers: {
+      "content-type": "application/zip",
+      "content-disposition": `attachment; filename="${name}"`,
+      "cache-control": "no-store",
+    },
+  });
+}
+
+/** Removes a batch's folder. */
+export async function removeBatchFiles(
+  imagesDir: string,
+  batchId: string,
+): Promise<void> {
+  if (!SAFE_ID.test(batchId)) return;
+  await Deno.remove(join(imagesDir, batchId), { recursive: true }).catch(
+    (error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    },
+  );
+}

@@ -1,0 +1,249 @@
+/**
+ * Runs (or resumes) one batch: picks the items to generate, starts the
+ * generator with the user's key, applies each event to the database and
+ * reports it to the caller's transport (SSE for the page, NDJSON for the API).
+ * When the run ends — finished, cancelled, disconnected or killed — nothing
+ * that holds the key remains (K6).
+ */
+import { join } from "node:path";
+import type { Config } from "../config.ts";
+import type { Db } from "../db/client.ts";
+import {
+  addToBatch,
+  type BatchDelta,
+  itemsWithStatus,
+  moveItems,
+  type RunMode,
+  runnableStatuses,
+  settleBatch,
+} from "../db/run_queries.ts";
+import {
+  markItemStarted,
+  recordFailure,
+  recordImage,
+  recordUsage,
+} from "../db/item_queries.ts";
+import type { Batch, Image, Item } from "../db/schema.ts";
+import type { GeneratorEvent, Job } from "../core/protocol.ts";
+import type { GeneratorRun, SpawnOptions } from "./runner.ts";
+import { costFromUsage } from "../core/cost.ts";
+import { findModel } from "../core/catalog.ts";
+import type { Logger } from "../lib/log.ts";
+import { createScrubber } from "../core/scrub.ts";
+import { writeManifest } from "../core/manifest.ts";
+import { removeTempFiles } from "../lib/storage.ts";
+
+/** Why a run was aborted (the AbortController's reason) → what the batch says. */
+const ABORT_MESSAGES: Record<string, string> = {
+  cancelled:
+    "Cancelled. Images already saved are kept; paste your key and Resume to finish the rest.",
+  disconnected:
+    "Interrupted: the page was closed or the connection dropped. Paste your key and Resume to finish the rest.",
+  shutdown:
+    "Interrupted: BatchGen was stopped while this batch was running. Paste your key and Resume to finish the rest.",
+};
+
+/** What a run reports after each event it applied. */
+export interface RunUpdate {
+  event: GeneratorEvent | { type: "finished" };
+  batch: Batch;
+  item?: Item;
+  image?: Image;
+  /** With "finished": the items the run's end left interrupted or cancelled. */
+  stoppedItems?: Item[];
+}
+
+export interface RunDeps {
+  db: Db;
+  config: Config;
+  log: Logger;
+  spawn: (job: Job, options: SpawnOptions) => GeneratorRun;
+}
+
+export interface RunOptions {
+  batch: Batch;
+  apiKey: string;
+  mode: RunMode;
+  signal: AbortSignal;
+  onUpdate: (update: RunUpdate) => void | Promise<void>;
+}
+
+/** Runs the batch to its end and returns the settled batch record. */
+export async function runBatch(
+  deps: RunDeps,
+  options: RunOptions,
+): Promise<Batch> {
+  const { db, config } = deps;
+  const { batch, signal } = options;
+  const log = deps.log.withSecrets([options.apiKey]);
+  const todo = await itemsWithStatus(
+    db,
+    batch.id,
+    runnableStatuses(options.mode),
+  );
+  if (todo.length === 0) return await finish(deps, batch.id, null, options);
+
+  const model = findModel(batch.model);
+  const job: Job = {
+    batchId: batch.id,
+    model: batch.model,
+    aspectRatio: batch.settings.aspectRatio,
+    imageSize: model && model.imageSizes.length === 0
+      ? undefined
+      : batch.settings.imageSize,
+    concurrency: batch.settings.concurrency,
+    outputDir: join(config.imagesDir, batch.id),
+    timeoutMs: config.requestTimeoutMs,
+    maxAttempts: config.maxAttempts,
+    items: todo.map((item) => ({
+      itemId: item.id,
+      position: item.position,
+      imageIndex: item.imageIndex,
+      prompt: item.prompt,
+    })),
+    // The cap counts what earlier runs of this batch already spent (#5).
+    ...(batch.budgetUsd === null ? {} : {
+      budgetUsd: batch.budgetUsd,
+      spentUsd: Math.max(0, batch.actualCostUsd),
+    }),
+  };
+  await Deno.mkdir(job.outputDir, { recursive: true });
+  await moveItems(db, batch.id, runnableStatuses(options.mode), "pending");
+  // The one full recount until the end (a retried item just left `failed`
+  // for `pending`); each event then adjusts this record in O(1).
+  let current = await settleBatch(db, batch.id, { running: true });
+  // Built once per run: deriving the key's fragments per event was the
+  // scrubber's main cost.
+  const scrubber = createScrubber([options.apiKey]);
+
+  let stopMessage: string | null = null;
+  const child = deps.spawn(job, {
+    apiKey: options.apiKey,
+    apiBaseUrl: config.geminiBaseUrl,
+    baseEnv: config.childEnv,
+    signal,
+    onStderr: (line) =>
+      log.warn("generator stderr", { batchId: batch.id, line }),
+  });
+  log.info("run started", {
+    batchId: batch.id,
+    items: todo.length,
+    pid: child.pid,
+  });
+  try {
+    for await (const raw of child.events) {
+      // The generator scrubs already; scrubbing again here means no path
+      // from its output to the DB, a page or the API skips the scrubber.
+      const event = scrubber.scrubValue(raw);
+      if (event.type === "batch-stopped") stopMessage = event.message;
+      const update = await applyEvent(deps, current, event);
+      if (!update) continue;
+      current = update.batch;
+      await safeReport(options, update, log);
+    }
+  } finally {
+    child.kill();
+  }
+  const code = await child.exited;
+  // A generator killed mid-write (Cancel, a closed tab) leaves its temp
+  // file; it is dead now and no other run of this batch can be going.
+  await removeTempFiles(job.outputDir);
+
+  const open: Item["status"][] = ["pending", "running"];
+  if (signal.aborted) {
+    const cancelled = signal.reason === "cancelled";
+    await moveItems(
+      db,
+      batch.id,
+      open,
+      cancelled ? "cancelled" : "interrupted",
+    );
+    stopMessage = ABORT_MESSAGES[String(signal.reason)] ??
+      ABORT_MESSAGES.disconnected!;
+  } else if (stopMessage || code !== 0) {
+    await moveItems(db, batch.id, open, "interrupted");
+    stopMessage ??=
+      `Interrupted: the generator exited with code ${code}. Paste your key and Resume to finish the rest.`;
+  }
+  log.info("run ended", { batchId: batch.id, code, aborted: signal.aborted });
+  return await finish(deps, batch.id, stopMessage, options);
+}
+
+async function finish(
+  deps: RunDeps,
+  batchId: string,
+  message: string | null,
+  options: RunOptions,
+): Promise<Batch> {
+  const settled = await settleBatch(deps.db, batchId, {
+    statusMessage: message,
+  });
+  const items = await writeManifest(deps.db, deps.config.imagesDir, settled);
+  const stoppedItems = items.filter((item) =>
+    item.status === "interrupted" || item.status === "cancelled"
+  );
+  await safeReport(
+    options,
+    { event: { type: "finished" }, batch: settled, stoppedItems },
+    deps.log,
+  );
+  return settled;
+}
+
+async function safeReport(options: RunOptions, update: RunUpdate, log: Logger) {
+  // A gone client must not stop the bookkeeping: the DB is the truth.
+  try {
+    await options.onUpdate(update);
+  } catch (error) {
+    log.debug("could not report a run update", { error: String(error) });
+  }
+}
+
+/**
+ * Writes one event's item row and, when the event changes the batch's counts
+ * or cost, adds that to the batch in one statement; other events report
+ * `batch` (the run's current record) as it is.
+ */
+async function applyEvent(
+  deps: RunDeps,
+  batch: Batch,
+  event: GeneratorEvent,
+): Promise<RunUpdate | undefined> {
+  const { db } = deps;
+  const add = (delta: BatchDelta) => addToBatch(db, batch.id, delta);
+  switch (event.type) {
+    case "item-started": {
+      const item = await markItemStarted(db, batch.id, event.itemId);
+      return item && { event, item, batch };
+    }
+    case "image-saved": {
+      const saved = await recordImage(db, batch.id, event.itemId, event);
+      return saved && { event, ...saved, batch: await add({ succeeded: 1 }) };
+    }
+    case "item-failed": {
+      const item = await recordFailure(db, batch.id, event.itemId, {
+        kind: event.kind,
+        message: event.message,
+      });
+      return item && { event, item, batch: await add({ failed: 1 }) };
+    }
+    case "usage": {
+      // One per attempt: a retried request is billed again, so costs add up.
+      const costUsd = costFromUsage(batch.model, event);
+      const item = await recordUsage(
+        db,
+        batch.id,
+        event.itemId,
+        event,
+        costUsd,
+      );
+      return item &&
+        { event, item, batch: await add({ costUsd: costUsd ?? 0 }) };
+    }
+    case "rate-limited":
+    case "batch-stopped":
+    case "started":
+    case "done":
+      return { event, batch };
+  }
+}

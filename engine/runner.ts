@@ -1,0 +1,143 @@
+/**
+ * Server side of the generator: spawns the child with the key only in its
+ * environment (K4), feeds it the job on stdin, yields validated events from
+ * stdout and kills it when the request ends (K6).
+ */
+import { fileURLToPath as fromFileUrl } from "node:url";
+import { decodeEvent, type GeneratorEvent, type Job } from "../core/protocol.ts";
+import { scrub } from "../core/scrub.ts";
+
+const GENERATOR_MAIN = fromFileUrl(new URL("../generator/main.ts", import.meta.url));
+const PROJECT_ROOT = fromFileUrl(new URL("..", import.meta.url));
+
+export interface SpawnOptions {
+  apiKey: string;
+  apiBaseUrl: string;
+  /** Environment Deno itself needs (PATH, HOME, DENO_DIR); never a secret. */
+  baseEnv: Record<string, string>;
+  signal?: AbortSignal;
+  /** Receives each scrubbed stderr line. */
+  onStderr?: (line: string) => void;
+}
+
+/** A running generator. */
+export interface GeneratorRun {
+  pid: number;
+  events: AsyncIterable<GeneratorEvent>;
+  /** Resolves with the exit code once the child has exited. */
+  exited: Promise<number>;
+  kill(): void;
+}
+
+/** Arguments of the child process; exported so tests can prove no key is in them. */
+export function generatorArgs(apiBaseUrl: string, outputDir: string): string[] {
+  const host = new URL(apiBaseUrl).host;
+  return [
+    "run",
+    "--quiet",
+    "--no-prompt",
+    `--allow-net=${host}`,
+    "--allow-read",
+    `--allow-write=${outputDir}`,
+    "--allow-env",
+    GENERATOR_MAIN,
+  ];
+}
+
+/** Starts the generator for `job`. */
+export function spawnGenerator(job: Job, options: SpawnOptions): GeneratorRun {
+  const command = new Deno.Command(Deno.execPath(), {
+    args: generatorArgs(options.apiBaseUrl, job.outputDir),
+    cwd: PROJECT_ROOT,
+    clearEnv: true,
+    env: {
+      ...options.baseEnv,
+      GEMINI_API_KEY: options.apiKey,
+      GEMINI_BASE_URL: options.apiBaseUrl,
+      NO_COLOR: "1",
+    },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const child = command.spawn();
+  const secrets = [options.apiKey];
+  let killed = false;
+  const kill = () => {
+    if (killed) return;
+    killed = true;
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+  };
+  options.signal?.addEventListener("abort", kill, { once: true });
+  // Aborted before the spawn (Cancel, or the client left while the run was
+  // being prepared): "abort" will not fire again, so stop the child now (K6).
+  if (options.signal?.aborted) kill();
+  writeJob(child.stdin, job);
+  const stderrDone = pipeLines(child.stderr, (line) => {
+    options.onStderr?.(scrub(line, secrets));
+  });
+  const exited = Promise.all([child.status, stderrDone]).then(([status]) => {
+    options.signal?.removeEventListener("abort", kill);
+    return status.code;
+  });
+  return {
+    pid: child.pid,
+    events: readEvents(child.stdout, secrets, options.onStderr),
+    exited,
+    kill,
+  };
+}
+
+async function writeJob(stdin: WritableStream<Uint8Array>, job: Job) {
+  const writer = stdin.getWriter();
+  try {
+    await writer.write(new TextEncoder().encode(JSON.stringify(job)));
+    await writer.close();
+  } catch {
+    // The child died before reading its job; its exit code tells the story.
+  }
+}
+
+async function* readEvents(
+  stdout: ReadableStream<Uint8Array>,
+  secrets: string[],
+  onBadLine?: (line: string) => void,
+): AsyncGenerator<GeneratorEvent> {
+  for await (const line of lines(stdout)) {
+    if (!line.trim()) continue;
+    try {
+      yield decodeEvent(line);
+    } catch {
+      onBadLine?.(
+        `ignored a bad protocol line: ${scrub(line, secrets).slice(0, 200)}`,
+      );
+    }
+  }
+}
+
+async function pipeLines(
+  stream: ReadableStream<Uint8Array>,
+  onLine: (line: string) => void,
+) {
+  for await (const line of lines(stream)) {
+    if (line.trim()) onLine(line);
+  }
+}
+
+async function* lines(stream: ReadableStream<Uint8Array>) {
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for await (const bytes of stream) {
+    buffer += decoder.decode(bytes, { stream: true });
+    let newline;
+    while ((newline = buffer.indexOf("\n")) >= 0) {
+      yield buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+    }
+  }
+  if (buffer) yield buffer;
+}

@@ -1,0 +1,256 @@
+/** Pages and forms of batches: new-batch form helpers, create, view, delete, ZIP. */
+import { Hono } from "hono";
+import type { Context } from "hono";
+import type { AppDeps, AppEnv } from "../env.ts";
+import {
+  deleteBatch,
+  getBatch,
+  listBatches,
+  listImages,
+  listItems,
+} from "../../db/batch_queries.ts";
+import { parseBatchInput } from "../../core/batch_input.ts";
+import { cursorProblem } from "../request_input.ts";
+import { DEFAULT_MODEL_ID, findModel } from "../../core/catalog.ts";
+import { estimateBatch } from "../../core/cost.ts";
+import { storeNewBatch } from "../../engine/batches.ts";
+import { removeBatchFiles, zipResponse } from "../../engine/batch_files.ts";
+import { ModelOptions } from "../../views/components/model_options.tsx";
+import { Estimate } from "../../views/components/estimate.tsx";
+import { RunStarter } from "../../views/components/run_starter.tsx";
+import { NewBatchPage } from "../../views/pages/new_batch_page.tsx";
+import { BatchPage } from "../../views/pages/batch_page.tsx";
+import { HistoryPage } from "../../views/pages/history_page.tsx";
+import { MessagePage } from "../../views/pages/message_page.tsx";
+import { isHtmx, page } from "./render.tsx";
+import { readBatchForm } from "./batch_form.ts";
+
+/** Routes for the batch screens. */
+export function batchRoutes(deps: AppDeps) {
+  const { db, config } = deps;
+  const app = new Hono<AppEnv>();
+
+  app.get("/", async (c) => {
+    const from = c.req.query("from");
+    const source = from
+      ? await getBatch(db, c.get("workspaceId"), from)
+      : undefined;
+    const values = source
+      ? {
+        title: source.title,
+        // One item per prompt (image 0), so prompts repeated on purpose stay.
+        prompts: (await listItems(db, source.id))
+          .filter((i) => i.imageIndex === 0).map((i) => i.prompt).join("\n"),
+        model: source.model,
+        ...source.settings,
+        budgetUsd: source.budgetUsd ?? undefined,
+      }
+      : {};
+    return page(
+      c,
+      "New batch",
+      <NewBatchPage values={values} defaultConcurrency={config.concurrency} />,
+    );
+  });
+
+  app.get("/batches/options", (c) => {
+    const model = findModel(c.req.query("model") ?? "") ??
+      findModel(DEFAULT_MODEL_ID)!;
+    return c.html(
+      <ModelOptions
+        model={model}
+        aspectRatio={c.req.query("aspectRatio")}
+        imageSize={c.req.query("imageSize")}
+      />,
+    );
+  });
+
+  app.post("/batches/estimate", async (c) => {
+    const form = await readBatchForm(c);
+    const model = findModel(String(form.raw.model ?? "")) ??
+      findModel(DEFAULT_MODEL_ID)!;
+    const prompts = form.raw.prompts as string[];
+    const perPrompt = Math.min(
+      Math.max(Number(form.raw.imagesPerPrompt ?? 1) || 1, 1),
+      10,
+    );
+    const estimate = estimateBatch({
+      model: model.id,
+      imageSize: String(form.raw.imageSize || model.defaultSize),
+      prompts,
+      imagesPerPrompt: perPrompt,
+    });
+    return c.html(
+      <Estimate
+        prompts={prompts.length}
+        imagesPerPrompt={perPrompt}
+        {...estimate}
+      />,
+    );
+  });
+
+  app.post("/batches", async (c) => {
+    const form = await readBatchForm(c);
+    const parsed = parseBatchInput(form.raw);
+    if (!parsed.ok || form.fileError) {
+      const errors = parsed.ok ? {} : parsed.errors;
+      if (form.fileError) errors.promptsFile = form.fileError;
+      // The boosted form would push /batches, which has no page of its own.
+      c.header("HX-Push-Url", "false");
+      return page(
+        c,
+        "New batch",
+        <NewBatchPage
+          values={form.values}
+          errors={errors}
+          defaultConcurrency={config.concurrency}
+        />,
+        422,
+      );
+    }
+    const batch = await storeNewBatch(
+      db,
+      c.get("workspaceId"),
+      parsed.input,
+      config.concurrency,
+    );
+    if (!isHtmx(c)) return c.redirect(`/batches/${batch.id}`, 303);
+    c.header("HX-Push-Url", `/batches/${batch.id}`);
+    // Above the confirm threshold (or without an estimate) the batch stays a
+    // draft and the page asks before starting it (issue #5).
+    if (
+      batch.estimatedCostUsd === null ||
+      batch.estimatedCostUsd > config.confirmAboveUsd
+    ) {
+      return page(
+        c,
+        batch.title,
+        <BatchPage
+          batch={batch}
+          items={await listItems(db, batch.id)}
+          images={[]}
+          running={false}
+          confirm
+        />,
+        201,
+      );
+    }
+    return page(
+      c,
+      batch.title,
+      <>
+        <BatchPage
+          batch={batch}
+          items={await listItems(db, batch.id)}
+          images={[]}
+          running
+        />
+        <hx-partial hx-target="#activity" hx-swap="beforeend">
+          <RunStarter batch={batch} mode="resume" />
+        </hx-partial>
+      </>,
+      201,
+    );
+  });
+
+  app.get("/history", async (c) => {
+    const badCursor = cursorProblem(c.req.query("cursor"));
+    if (badCursor) {
+      return page(
+        c,
+        "Bad link",
+        <MessagePage title="Bad link" message={badCursor} />,
+        400,
+      );
+    }
+    return await historyPage(c, {
+      cursor: c.req.query("cursor"),
+      query: (c.req.query("q") ?? "").trim().slice(0, 200),
+    });
+  });
+
+  /** History's first page, or the page a cursor and search select. */
+  async function historyPage(
+    c: Context<AppEnv>,
+    { cursor, query = "", notice }: {
+      cursor?: string;
+      query?: string;
+      notice?: string;
+    } = {},
+  ) {
+    const result = await listBatches(db, c.get("workspaceId"), {
+      cursor,
+      query,
+    });
+    return page(
+      c,
+      "History",
+      <HistoryPage
+        batches={result.batches}
+        nextCursor={result.nextCursor}
+        query={query}
+        notice={notice}
+        workspaceToken={c.get("workspaceToken")}
+      />,
+    );
+  }
+
+  app.get("/batches/:id", async (c) => {
+    const batch = await getBatch(db, c.get("workspaceId"), c.req.param("id"));
+    if (!batch) return notFound(c);
+    return page(
+      c,
+      batch.title,
+      <BatchPage
+        batch={batch}
+        items={await listItems(db, batch.id)}
+        images={await listImages(db, batch.id)}
+        running={deps.activeRuns.has(batch.id)}
+      />,
+    );
+  });
+
+  app.delete("/batches/:id", async (c) => {
+    const batch = await getBatch(db, c.get("workspaceId"), c.req.param("id"));
+    if (!batch) return notFound(c);
+    if (deps.activeRuns.has(batch.id)) {
+      return page(
+        c,
+        "Still running",
+        <MessagePage
+          title="Still running"
+          message="Cancel the run before deleting the batch."
+        />,
+        409,
+      );
+    }
+    await deleteBatch(db, batch.id);
+    await removeBatchFiles(config.imagesDir, batch.id);
+    // Show History (minus this batch) under History's own address.
+    c.header("HX-Push-Url", "/history");
+    return await historyPage(c, {
+      notice: `“${batch.title}” and its images were deleted.`,
+    });
+  });
+
+  app.get("/batches/:id/download.zip", async (c) => {
+    const batch = await getBatch(db, c.get("workspaceId"), c.req.param("id"));
+    if (!batch) return notFound(c);
+    return await zipResponse(db, config.imagesDir, batch);
+  });
+
+  return app;
+}
+
+/** The 404 page, also for another workspace's batch (no existence leak). */
+export function notFound(c: Parameters<typeof page>[0]) {
+  return page(
+    c,
+    "Not found",
+    <MessagePage
+      title="Not found"
+      message="There is no such batch in this workspace."
+    />,
+    404,
+  );
+}
