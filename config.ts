@@ -6,8 +6,10 @@
 import { z } from "zod";
 import { join, resolve } from "node:path";
 import { DEFAULTS, LIMITS } from "./core/limits.ts";
+import { geminiBaseUrlProblem, GOOGLE_API_BASE_URL } from "./core/loopback.ts";
+import type { Config } from "./core/config.ts";
 
-export const GOOGLE_API_BASE_URL = "https://generativelanguage.googleapis.com";
+export { GOOGLE_API_BASE_URL };
 
 const onOff = z
   .enum(["1", "0", "true", "false", "on", "off", "yes", "no", ""])
@@ -23,10 +25,10 @@ const envSchema = z.object({
   ).optional(),
   // The key travels to this URL in a header: plain http only to this machine
   // (tests, a local proxy), never across a network (K7).
-  BATCHGEN_GEMINI_BASE_URL: z.url({ protocol: /^https?$/ }).refine(
-    (url) => url.startsWith("https:") || isLoopbackUrl(url),
-    "must be https:// (plain http:// only to 127.0.0.1, ::1 or localhost)",
-  ).default(GOOGLE_API_BASE_URL),
+  BATCHGEN_GEMINI_BASE_URL: z.string().superRefine((url, ctx) => {
+    const problem = geminiBaseUrlProblem(url);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  }).default(GOOGLE_API_BASE_URL),
   BATCHGEN_TLS_CERT_FILE: z.string().min(1).optional(),
   BATCHGEN_TLS_KEY_FILE: z.string().min(1).optional(),
   BATCHGEN_TRUST_PROXY: onOff.default(false),
@@ -47,26 +49,7 @@ const envSchema = z.object({
     .default(5),
 });
 
-/** The server's settings, parsed once at start. */
-export interface Config {
-  port: number;
-  host: string;
-  dataDir: string;
-  databaseUrl: string;
-  imagesDir: string;
-  geminiBaseUrl: string;
-  tls?: { certFile: string; keyFile: string };
-  trustProxy: boolean;
-  concurrency: number;
-  requestTimeoutMs: number;
-  maxAttempts: number;
-  /** New batches from the form estimated above this many USD wait for a confirmation. */
-  confirmAboveUsd: number;
-  /** When set, every request must carry these HTTP Basic credentials. */
-  basicAuth?: { username: string; password: string };
-  /** What the generator child needs from this environment to start Deno (K4: nothing else). */
-  childEnv: Record<string, string>;
-}
+export type { Config };
 
 /** Thrown when the environment holds bad values; the message lists each one. */
 export class ConfigError extends Error {
@@ -125,10 +108,4 @@ function pick(env: Record<string, string | undefined>, names: string[]) {
     if (value) out[name] = value;
   }
   return out;
-}
-
-function isLoopbackUrl(url: string): boolean {
-  const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
-  return host === "localhost" || host === "::1" ||
-    /^127\.\d+\.\d+\.\d+$/.test(host);
 }

@@ -11,6 +11,7 @@ import { ActiveRuns } from "../engine/active_runs.ts";
 import { checkKey } from "../engine/key_check.ts";
 import { createLogger } from "../lib/log.ts";
 import { storeNewBatch } from "../engine/batches.ts";
+import { planBatch } from "../core/batch_input.ts";
 import { workspaceIdOf } from "../http/middleware/workspace.ts";
 
 const BATCHES = 10_000;
@@ -34,14 +35,18 @@ const workspaceId = await workspaceIdOf(cookie.split("=")[1]!);
 
 const fill = performance.now();
 for (let i = 0; i < BATCHES; i++) {
-  await storeNewBatch(db, workspaceId, {
-    title: `batch ${i}`,
-    prompts: [`a lighthouse number ${i}`, `a harbour at dusk ${i}`],
-    model: "gemini-nano-banana-2.1",
-    aspectRatio: "1:1",
-    imageSize: "1K",
-    imagesPerPrompt: 2,
-  }, 4);
+  await storeNewBatch(
+    db,
+    workspaceId,
+    planBatch({
+      title: `batch ${i}`,
+      prompts: [`a lighthouse number ${i}`, `a harbour at dusk ${i}`],
+      model: "gemini-nano-banana-2.1",
+      aspectRatio: "1:1",
+      imageSize: "1K",
+      imagesPerPrompt: 2,
+    }, 4),
+  );
 }
 const fillMs = performance.now() - fill;
 

@@ -1,12 +1,26 @@
 /**
- * The one definition of a valid new batch, shared by the form and the JSON
- * API: known model, a ratio and size that model supports, sane counts.
+ * The one definition of a valid new batch, shared by the form, the JSON API
+ * and the CLI: known model, a ratio and size that model supports, sane
+ * counts, and no API key where a prompt or title belongs. All three accept
+ * and refuse the same input with the same messages.
  */
 import { z } from "zod";
-import { looksLikeApiKey } from "./scrub.ts";
+import { createScrubber, looksLikeApiKey } from "./scrub.ts";
 import { BUDGET_MESSAGES } from "./budget.ts";
 import { DEFAULTS, LIMITS } from "./limits.ts";
-import { findModel, KNOWN_MODELS, sizeChoices } from "./catalog.ts";
+import {
+  findModel,
+  imageSizeOrDefault,
+  KNOWN_MODELS,
+  sizeChoices,
+} from "./catalog.ts";
+import { type BatchEstimate, estimateBatch } from "./cost.ts";
+import type { BatchSettings } from "./records.ts";
+import { refuse, type Result } from "./result.ts";
+
+/** Why a prompt or title holding a key is refused (it never repeats the key). */
+export const KEY_IN_BATCH_MESSAGE =
+  "This looks like an API key. Paste your key into the key field at the top, not into the batch.";
 
 const modelIds = KNOWN_MODELS.map((m) => m.id);
 const CONCURRENCY_RANGE = `Parallel requests: 1 to ${LIMITS.concurrency}.`;
@@ -29,7 +43,10 @@ export const batchInputSchema = z.object({
     LIMITS.promptsPerBatch,
     `At most ${LIMITS.promptsPerBatch} prompts per batch.`,
   ),
-  model: z.string({ error: "Choose a model." }).refine(
+  // Google names models `models/<id>`; either form is accepted.
+  model: z.string({ error: "Choose a model." }).transform((id) =>
+    id.replace(/^models\//, "")
+  ).refine(
     (id) => modelIds.includes(id),
     {
       message: `Unknown model. Choose one of: ${modelIds.join(", ")}.`,
@@ -66,8 +83,7 @@ export const batchInputSchema = z.object({
     ctx.addIssue({
       code: "custom",
       path: [pasted >= 0 ? "prompts" : "title"],
-      message:
-        "This looks like an API key. Paste your key into the key field at the top, not into the batch.",
+      message: KEY_IN_BATCH_MESSAGE,
     });
   }
   const model = findModel(input.model);
@@ -98,29 +114,105 @@ export const batchInputSchema = z.object({
   }
 });
 
-export type BatchInput = z.infer<typeof batchInputSchema>;
+export type BatchInput = z.infer<typeof batchInputSchema> & {
+  /** The size stored, shown and priced (the model's default when not given). */
+  imageSize: string;
+};
 
-export type ParsedInput =
-  | { ok: true; input: BatchInput & { imageSize: string } }
-  | { ok: false; errors: Record<string, string> };
-
-/** Validates raw input; errors are keyed by field, one message each. */
-export function parseBatchInput(raw: unknown): ParsedInput {
+/**
+ * Validates raw input from any edge. Errors are keyed by field, one message
+ * each; the first is the problem's message. `secrets` (the CLI knows the key
+ * it runs with) also refuses prompts that hold any of them, whatever shape.
+ */
+export function parseBatchInput(
+  raw: unknown,
+  { secrets = [] }: { secrets?: readonly string[] } = {},
+): Result<BatchInput> {
   const result = batchInputSchema.safeParse(raw);
+  const errors: Record<string, string> = {};
   if (!result.success) {
-    const errors: Record<string, string> = {};
     for (const issue of result.error.issues) {
       const field = String(issue.path[0] ?? "form");
       errors[field] ??= issue.message;
     }
-    return { ok: false, errors };
+  } else if (secrets.length > 0) {
+    const { scrub } = createScrubber(secrets);
+    const { prompts, title } = result.data;
+    if (prompts.some((p) => scrub(p) !== p)) {
+      errors.prompts = KEY_IN_BATCH_MESSAGE;
+    } else if (scrub(title) !== title) errors.title = KEY_IN_BATCH_MESSAGE;
   }
-  const model = findModel(result.data.model)!;
+  if (!result.success || Object.keys(errors).length > 0) {
+    const first = Object.values(errors)[0] ?? "Invalid batch.";
+    return refuse("invalid_input", first, { fields: errors });
+  }
+  const input = result.data;
   return {
     ok: true,
-    input: {
-      ...result.data,
-      imageSize: result.data.imageSize || model.defaultSize,
+    value: {
+      ...input,
+      imageSize: imageSizeOrDefault(input.model, input.imageSize),
     },
   };
+}
+
+/** What a valid input becomes: a titled batch with settings and an estimate. */
+export interface BatchPlan {
+  title: string;
+  model: string;
+  settings: BatchSettings;
+  prompts: readonly string[];
+  budgetUsd: number | null;
+  estimate: BatchEstimate;
+}
+
+/** Plans a batch from valid input; `defaultConcurrency` fills a blank one. */
+export function planBatch(
+  input: BatchInput,
+  defaultConcurrency: number,
+): BatchPlan {
+  return {
+    title: input.title || defaultTitle(input.prompts),
+    model: input.model,
+    settings: {
+      aspectRatio: input.aspectRatio,
+      imageSize: input.imageSize,
+      imagesPerPrompt: input.imagesPerPrompt,
+      concurrency: input.concurrency ?? defaultConcurrency,
+    },
+    prompts: input.prompts,
+    budgetUsd: input.budgetUsd ?? null,
+    estimate: estimateBatch({
+      model: input.model,
+      imageSize: input.imageSize,
+      prompts: input.prompts,
+      imagesPerPrompt: input.imagesPerPrompt,
+    }),
+  };
+}
+
+/** A default title from the first prompt. */
+export function defaultTitle(prompts: readonly string[]): string {
+  const first = prompts[0] ?? "Batch";
+  const short = first.length > 60 ? `${first.slice(0, 57)}…` : first;
+  return prompts.length > 1 ? `${short} (+${prompts.length - 1})` : short;
+}
+
+/** One image to make: a prompt at a position, and which of its images. */
+export interface ItemSlot {
+  position: number;
+  imageIndex: number;
+  prompt: string;
+}
+
+/** Every image of a plan, in order: each prompt × each image index. */
+export function itemSlots(
+  plan: Pick<BatchPlan, "prompts" | "settings">,
+): ItemSlot[] {
+  return plan.prompts.flatMap((prompt, position) =>
+    Array.from(
+      { length: plan.settings.imagesPerPrompt },
+      (_, imageIndex) => ({ position, imageIndex, prompt }),
+    )
+  );
 }

@@ -19,7 +19,8 @@ Deno.test("parseBatchInput() refuses an API key pasted as a prompt or title, and
   ) {
     const parsed = parseBatchInput(input);
     assert.equal(parsed.ok, false);
-    const message = Object.values(parsed.ok ? {} : parsed.errors).join(" ");
+    const message = Object.values(parsed.ok ? {} : parsed.problem.fields ?? {})
+      .join(" ");
     assert.match(message, /looks like an API key/);
     assert.doesNotMatch(message, /Canary/, "the message does not repeat it");
   }

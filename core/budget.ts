@@ -1,14 +1,12 @@
 /**
- * Budget caps on the server side (issue #5): reading a new cap sent with a
- * run request, storing it, and refusing a capped run that cannot be enforced.
- * The generator enforces the cap itself (generator/budget.ts).
+ * Budget caps (issue #5): reading a cap sent with a new batch or a run
+ * request, and refusing a capped run that cannot be enforced. The generator
+ * enforces the cap itself (generator/budget.ts).
  */
-import { eq } from "drizzle-orm";
-import type { Db } from "../db/client.ts";
-import { type Batch, batches } from "../db/schema.ts";
+import type { Batch } from "./records.ts";
 import { estimateImageUsd, formatUsd } from "./cost.ts";
 import { LIMITS } from "./limits.ts";
-import { findModel } from "./catalog.ts";
+import { refuse, type Result } from "./result.ts";
 
 /** What is wrong with a cap, worded once for new batches and run requests. */
 export const BUDGET_MESSAGES = {
@@ -23,9 +21,7 @@ export const BUDGET_MESSAGES = {
  * A cap sent with a run request: `undefined` leaves the batch's cap as it is,
  * `null` removes it, a number replaces it.
  */
-export type BudgetChange =
-  | { ok: true; value: number | null | undefined }
-  | { ok: false; message: string };
+export type BudgetChange = Result<number | null | undefined>;
 
 /**
  * Reads a cap from a form field, query parameter or JSON value: absent →
@@ -44,36 +40,18 @@ export function parseBudgetChange(raw: unknown): BudgetChange {
     ? Number(raw.trim())
     : NaN;
   if (!Number.isFinite(value)) {
-    return { ok: false, message: BUDGET_MESSAGES.notANumber };
+    return refuse("invalid_budget", BUDGET_MESSAGES.notANumber);
   }
-  if (value < 0) return { ok: false, message: BUDGET_MESSAGES.negative };
+  if (value < 0) return refuse("invalid_budget", BUDGET_MESSAGES.negative);
   if (value > LIMITS.budgetUsd) {
-    return { ok: false, message: BUDGET_MESSAGES.tooHigh };
+    return refuse("invalid_budget", BUDGET_MESSAGES.tooHigh);
   }
   return { ok: true, value };
 }
 
-/** Stores a new cap (or none) on the batch; returns the updated record. */
-export async function setBatchBudget(
-  db: Db,
-  batch: Batch,
-  budgetUsd: number | null,
-): Promise<Batch> {
-  if (batch.budgetUsd === budgetUsd) return batch;
-  const updatedAt = new Date();
-  await db.update(batches).set({ budgetUsd, updatedAt }).where(
-    eq(batches.id, batch.id),
-  );
-  return { ...batch, budgetUsd, updatedAt };
-}
-
 /** Estimated USD of one image of the batch, `null` when it has no price. */
 export function batchImageUsd(batch: Batch, promptChars = 0): number | null {
-  const model = findModel(batch.model);
-  const size = model && model.imageSizes.length === 0
-    ? ""
-    : batch.settings.imageSize;
-  return estimateImageUsd(batch.model, size, promptChars);
+  return estimateImageUsd(batch.model, batch.settings.imageSize, promptChars);
 }
 
 /**

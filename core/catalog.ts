@@ -90,3 +90,37 @@ export function findModel(id: string): ModelInfo | undefined {
 export function sizeChoices(model: ModelInfo): readonly string[] {
   return model.imageSizes.length > 0 ? model.imageSizes : [model.defaultSize];
 }
+
+/**
+ * The size a batch of `modelId` is stored, shown and priced at: the one asked
+ * for, else the model's default. (Whether it is offered is the validator's
+ * question; see core/batch_input.ts.)
+ */
+export function imageSizeOrDefault(
+  modelId: string,
+  requested?: string,
+): string {
+  return requested || findModel(modelId)?.defaultSize || "1K";
+}
+
+/**
+ * The `imageConfig.imageSize` to send to Google: undefined for a model that
+ * takes none (Google rejects the field there), else the batch's size.
+ */
+export function requestImageSize(
+  modelId: string,
+  size: string,
+): string | undefined {
+  const model = findModel(modelId);
+  return model && model.imageSizes.length === 0 ? undefined : size;
+}
+
+/** `requested` if the model offers that size, else the model's default. */
+export function offeredSizeOrDefault(
+  model: ModelInfo,
+  requested: string | undefined,
+): string {
+  return sizeChoices(model).includes(requested ?? "")
+    ? requested!
+    : model.defaultSize;
+}

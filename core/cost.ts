@@ -10,7 +10,7 @@
  */
 
 import prices from "./prices.json" with { type: "json" };
-import { findModel } from "./catalog.ts";
+import { imageSizeOrDefault } from "./catalog.ts";
 
 /** One model's entry in `prices.json`. */
 export interface ModelPrice {
@@ -191,7 +191,7 @@ function imageUnits(
 ): number | null {
   const price = modelPrice(model);
   if (!price) return null;
-  const size = imageSize || findModel(model)?.defaultSize || "1K";
+  const size = imageSizeOrDefault(model, imageSize);
   const tokens = Object.hasOwn(price.imageTokensBySize, size)
     ? price.imageTokensBySize[size]
     : undefined;

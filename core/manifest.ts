@@ -1,22 +1,25 @@
 /**
- * The per-batch `manifest.json`: prompt, settings, status, tokens and cost per
- * image. Built from the database only, so it is key-free by construction (K1).
+ * The one `manifest.json` format: prompt, settings, status, tokens and cost
+ * per image. The server writes it next to a batch's images and into its ZIP;
+ * the CLI writes the same document for the images it made. It is built from
+ * records only, so it is key-free by construction (K1).
  */
-import { join } from "node:path";
-import type { Db } from "../db/client.ts";
-import { listImages, listItems } from "../db/batch_queries.ts";
-import type { Batch, Image, Item } from "../db/schema.ts";
+import { type Batch, type Image, type Item, usageOf } from "./records.ts";
 import { costLabel, PRICE_LIST_DATE } from "./cost.ts";
-import { writeFileAtomic } from "../lib/storage.ts";
-import { usageJson } from "../http/api/json.ts";
 
-export const MANIFEST_NAME = "manifest.json";
+/** Which program wrote a manifest: the server, or the CLI. */
+export type ManifestSource = "BatchGen" | "BatchGen CLI";
 
 /** Builds the manifest document of a batch. */
-export function buildManifest(batch: Batch, items: Item[], images: Image[]) {
+export function buildManifest(
+  batch: Batch,
+  items: readonly Item[],
+  images: readonly Image[],
+  generator: ManifestSource = "BatchGen",
+) {
   const imageByItem = new Map(images.map((image) => [image.itemId, image]));
   return {
-    generator: "BatchGen",
+    generator,
     batch: {
       id: batch.id,
       title: batch.title,
@@ -54,27 +57,9 @@ export function buildManifest(batch: Batch, items: Item[], images: Image[]) {
         height: image?.height ?? null,
         errorKind: item.errorKind,
         errorMessage: item.errorMessage,
-        usage: usageJson(item),
+        usage: usageOf(item),
         estimatedCostUsd: item.costUsd,
       };
     }),
   };
-}
-
-/** Reads the batch's rows, rewrites its manifest atomically and returns the items. */
-export async function writeManifest(
-  db: Db,
-  imagesDir: string,
-  batch: Batch,
-): Promise<Item[]> {
-  const items = await listItems(db, batch.id);
-  const manifest = buildManifest(batch, items, await listImages(db, batch.id));
-  const dir = join(imagesDir, batch.id);
-  await Deno.mkdir(dir, { recursive: true });
-  await writeFileAtomic(
-    dir,
-    MANIFEST_NAME,
-    new TextEncoder().encode(JSON.stringify(manifest, null, 2)),
-  );
-  return items;
 }

@@ -1,6 +1,7 @@
 /**
- * Prompts from an uploaded file: plain text (one per line), CSV (a `prompt`
- * column, else the first column) or JSON Lines (`"text"` or `{"prompt": …}`).
+ * Prompts from a file, the same for a web upload and the CLI's `--prompts`:
+ * plain text (one per line), CSV (a `prompt` column, else the first column)
+ * or JSON Lines (`"text"` or `{"prompt": …}`), chosen by the file's name.
  */
 import { parse } from "csv-parse/sync";
 import { LIMITS } from "./limits.ts";
@@ -10,18 +11,23 @@ export class PromptFileError extends Error {
   override name = "PromptFileError";
 }
 
-/** Reads prompts from an uploaded file. */
-export async function readPromptFile(file: File): Promise<string[]> {
-  if (file.size > LIMITS.uploadBytes) {
+/** A prompts file as it arrived: its name, media type if known, and bytes. */
+export interface PromptFile {
+  name: string;
+  type?: string;
+  bytes: Uint8Array;
+}
+
+/** Reads prompts from a file; throws `PromptFileError` saying what is wrong. */
+export function readPromptFile(file: PromptFile): string[] {
+  if (file.bytes.length > LIMITS.uploadBytes) {
     throw new PromptFileError(
-      `The file is too large (${file.size} bytes; at most ${LIMITS.uploadBytes}).`,
+      `The file is too large (${file.bytes.length} bytes; at most ${LIMITS.uploadBytes}).`,
     );
   }
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(
-      await file.arrayBuffer(),
-    );
+    text = new TextDecoder("utf-8", { fatal: true }).decode(file.bytes);
   } catch {
     throw new PromptFileError("The file is not valid UTF-8 text.");
   }

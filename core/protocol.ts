@@ -6,7 +6,8 @@
 import { z } from "zod";
 import { DEFAULTS, LIMITS } from "./limits.ts";
 import type { Usage } from "./cost.ts";
-import { IMAGE_FILE_NAME } from "../lib/storage.ts";
+import { IMAGE_FILE_NAME } from "./files.ts";
+import { geminiBaseUrlProblem } from "./loopback.ts";
 
 export const jobItemSchema = z.object({
   itemId: z.string().min(1),
@@ -24,7 +25,10 @@ export const jobSchema = z.object({
   imageSize: z.string().min(1).optional(),
   concurrency: z.number().int().min(1).max(LIMITS.concurrency),
   outputDir: z.string().min(1),
-  apiBaseUrl: z.string().url().optional(),
+  /** Overrides BATCHGEN_GEMINI_BASE_URL; the same rule applies (K7). */
+  apiBaseUrl: z.string().refine((url) => !geminiBaseUrlProblem(url), {
+    message: "must be https:// (plain http:// only to this machine)",
+  }).optional(),
   timeoutMs: z.number().int().min(LIMITS.minRequestTimeoutMs).max(
     LIMITS.requestTimeoutMs,
   ).default(DEFAULTS.requestTimeoutMs),

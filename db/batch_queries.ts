@@ -1,46 +1,38 @@
 /**
  * Queries for batches, their items and images: create, read, list, delete.
- * Every read is scoped to a workspace. Run state lives in batch_status.ts.
+ * Every read is scoped to a workspace. A run's writes live in run_queries.ts.
  */
 import { and, asc, desc, eq, lt, or, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { newId } from "./ids.ts";
-import {
-  type Batch,
-  batches,
-  type BatchSettings,
-  type Image,
-  images,
-  type Item,
-  items,
-} from "./schema.ts";
+import { batches, images, items } from "./schema.ts";
+import type { Batch, BatchSettings, Image, Item } from "../core/records.ts";
+import type { ItemSlot } from "../core/batch_input.ts";
+import { NEW_BATCH, NEW_ITEM } from "../core/status.ts";
 
 export interface NewBatch {
   workspaceId: string;
   title: string;
   model: string;
   settings: BatchSettings;
-  prompts: readonly string[];
+  /** One item per slot, all pending. */
+  slots: readonly ItemSlot[];
   estimatedCostUsd: number | null;
   priceListDate: string | null;
   budgetUsd?: number | null;
 }
 
-/** Stores a key-free batch with one pending item per prompt × image, atomically. */
+/** Stores a key-free batch with one new item per slot, atomically. */
 export async function createBatch(db: Db, input: NewBatch): Promise<Batch> {
   const now = new Date();
   const id = newId();
-  const rows = input.prompts.flatMap((prompt, position) =>
-    Array.from({ length: input.settings.imagesPerPrompt }, (_, imageIndex) => ({
-      id: newId(),
-      batchId: id,
-      position,
-      imageIndex,
-      prompt,
-      status: "pending" as const,
-    }))
-  );
-  const batch = {
+  const rows = input.slots.map((slot) => ({
+    id: newId(),
+    batchId: id,
+    ...slot,
+    status: NEW_ITEM,
+  }));
+  const batch: Batch = {
     id,
     workspaceId: input.workspaceId,
     createdAt: now,
@@ -48,7 +40,7 @@ export async function createBatch(db: Db, input: NewBatch): Promise<Batch> {
     title: input.title,
     model: input.model,
     settings: input.settings,
-    status: "draft" as const,
+    status: NEW_BATCH,
     statusMessage: null,
     itemCount: rows.length,
     succeededCount: 0,
@@ -78,6 +70,28 @@ export async function getBatch(
   return await db.query.batches.findFirst({
     where: and(eq(batches.id, id), eq(batches.workspaceId, workspaceId)),
   });
+}
+
+/** A batch by id in any workspace: only for the server's own upkeep (recovery). */
+export async function findBatchById(
+  db: Db,
+  id: string,
+): Promise<Batch | undefined> {
+  return await db.query.batches.findFirst({ where: eq(batches.id, id) });
+}
+
+/** Stores a new budget cap (or none) on the batch; returns the updated record. */
+export async function setBatchBudget(
+  db: Db,
+  batch: Batch,
+  budgetUsd: number | null,
+): Promise<Batch> {
+  if (batch.budgetUsd === budgetUsd) return batch;
+  const updatedAt = new Date();
+  await db.update(batches).set({ budgetUsd, updatedAt }).where(
+    eq(batches.id, batch.id),
+  );
+  return { ...batch, budgetUsd, updatedAt };
 }
 
 /** A batch's items in prompt order. */

@@ -1,64 +1,50 @@
 /**
- * A batch's run state: which items a run picks up, moving items between
- * statuses, and the batch's counts, cost and status derived from its items.
+ * The SQL of a run: which items it picks up, each event's item row, and the
+ * batch's counts, cost and status. What the statuses mean and where items
+ * move is decided in core/status.ts; these queries only apply it.
  */
-import { and, asc, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { and, type AnyColumn, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
+import { newId } from "./ids.ts";
+import { batches, images, items } from "./schema.ts";
+import type { SavedImage } from "../core/protocol.ts";
+import type {
+  Batch,
+  BatchStatus,
+  Image,
+  Item,
+  ItemStatus,
+} from "../core/records.ts";
 import {
-  type Batch,
-  batches,
-  type BatchStatus,
-  type Item,
-  items,
-  type ItemStatus,
-} from "./schema.ts";
-
-export type RunMode = "resume" | "retry";
-
-/** Items that a run in `mode` would (re)generate. */
-export function runnableStatuses(mode: RunMode): ItemStatus[] {
-  const resumable: ItemStatus[] = [
-    "pending",
-    "running",
-    "interrupted",
-    "cancelled",
-  ];
-  // Retry also re-tries blocked items: safety filters misfire on harmless
-  // prompts, and the user asked for it (each attempt is billed by Google).
-  return mode === "retry" ? [...resumable, "failed", "blocked"] : resumable;
-}
+  batchCounts,
+  batchStatusFrom,
+  failedFields,
+  startedFields,
+  type StatusCounts,
+  succeededFields,
+} from "../core/status.ts";
+import type { Usage } from "../core/cost.ts";
 
 /** Items of the batch in `statuses`, in prompt order. */
 export async function itemsWithStatus(
   db: Db,
   batchId: string,
-  statuses: ItemStatus[],
+  statuses: readonly ItemStatus[],
 ): Promise<Item[]> {
   return await db.select().from(items).where(
-    and(eq(items.batchId, batchId), inArray(items.status, statuses)),
+    and(eq(items.batchId, batchId), inArray(items.status, [...statuses])),
   ).orderBy(asc(items.position), asc(items.imageIndex));
-}
-
-/** Sets a batch's status and message. */
-export async function setBatchStatus(
-  db: Db,
-  id: string,
-  status: BatchStatus,
-  statusMessage: string | null = null,
-): Promise<void> {
-  await db.update(batches).set({ status, statusMessage, updatedAt: new Date() })
-    .where(eq(batches.id, id));
 }
 
 /** Marks every item of the batch still in `from` as `to`. */
 export async function moveItems(
   db: Db,
   batchId: string,
-  from: ItemStatus[],
+  from: readonly ItemStatus[],
   to: ItemStatus,
 ): Promise<void> {
   await db.update(items).set({ status: to }).where(
-    and(eq(items.batchId, batchId), inArray(items.status, from)),
+    and(eq(items.batchId, batchId), inArray(items.status, [...from])),
   );
 }
 
@@ -75,50 +61,28 @@ export async function settleBatch(
     running?: boolean;
   } = {},
 ): Promise<Batch> {
-  const [row] = await db.select({
-    total: sql<number>`count(*)`,
-    succeeded: countWhere(sql`${items.status} = 'succeeded'`),
-    failed: countWhere(sql`${items.status} in ('failed','blocked')`),
-    interrupted: countWhere(sql`${items.status} = 'interrupted'`),
-    cancelled: countWhere(sql`${items.status} = 'cancelled'`),
-    running: countWhere(sql`${items.status} = 'running'`),
+  const rows = await db.select({
+    status: items.status,
+    count: sql<number>`count(*)`,
     cost: sql<number>`coalesce(sum(${items.costUsd}), 0)`,
-  }).from(items).where(eq(items.batchId, id));
-  const c = {
-    total: Number(row?.total ?? 0),
-    succeeded: Number(row?.succeeded ?? 0),
-    failed: Number(row?.failed ?? 0),
-    interrupted: Number(row?.interrupted ?? 0),
-    cancelled: Number(row?.cancelled ?? 0),
-    running: Number(row?.running ?? 0),
-  };
-  const status: BatchStatus = running || c.running > 0
-    ? "running"
-    : c.interrupted > 0
-    ? "interrupted"
-    : c.cancelled > 0
-    ? "cancelled"
-    : c.succeeded === c.total
-    ? "done"
-    : c.succeeded + c.failed < c.total
-    ? "draft"
-    : c.succeeded > 0
-    ? "partial"
-    : "failed";
+  }).from(items).where(eq(items.batchId, id)).groupBy(items.status);
+  const statuses: StatusCounts = {};
+  let cost = 0;
+  for (const row of rows) {
+    statuses[row.status] = Number(row.count);
+    cost += Number(row.cost);
+  }
+  const counts = batchCounts(statuses);
   const [batch] = await db.update(batches).set({
-    succeededCount: c.succeeded,
-    failedCount: c.failed,
-    actualCostUsd: Number(row?.cost ?? 0),
-    status,
+    succeededCount: counts.succeeded,
+    failedCount: counts.failed,
+    actualCostUsd: cost,
+    status: batchStatusFrom(statuses, { running }),
     statusMessage,
     updatedAt: new Date(),
   }).where(eq(batches.id, id)).returning();
   if (!batch) throw new RangeError(`Cannot settle batch ${id}: not found`);
   return batch;
-}
-
-function countWhere(condition: SQL) {
-  return sql<number>`sum(case when ${condition} then 1 else 0 end)`;
 }
 
 /** What one generator event adds to a running batch's counts and cost. */
@@ -150,10 +114,124 @@ export async function addToBatch(
   return batch;
 }
 
-/** Every batch left `running` (used by crash recovery at start). */
-export async function listRunningBatchIds(db: Db): Promise<string[]> {
+/** Every batch in `status` (crash recovery looks for those left running). */
+export async function listBatchIdsWithStatus(
+  db: Db,
+  status: BatchStatus,
+): Promise<string[]> {
   const rows = await db.select({ id: batches.id }).from(batches).where(
-    eq(batches.status, "running"),
+    eq(batches.status, status),
   );
   return rows.map((r) => r.id);
+}
+
+function inBatch(batchId: string, itemId: string) {
+  return and(eq(items.id, itemId), eq(items.batchId, batchId));
+}
+
+/** Marks an item's attempt started; returns it (undefined if foreign). */
+export async function markItemStarted(
+  db: Db,
+  batchId: string,
+  itemId: string,
+): Promise<Item | undefined> {
+  const [row] = await db.update(items).set({
+    ...startedFields(new Date()),
+    attempts: sql`${items.attempts} + 1`,
+  }).where(inBatch(batchId, itemId)).returning();
+  return row;
+}
+
+/** Records a saved image and marks its item succeeded, atomically. */
+export async function recordImage(
+  db: Db,
+  batchId: string,
+  itemId: string,
+  saved: SavedImage,
+): Promise<{ item: Item; image: Image } | undefined> {
+  const owned = await db.query.items.findFirst({
+    where: inBatch(batchId, itemId),
+  });
+  if (!owned) return undefined;
+  const now = new Date();
+  // A retried item replaces its earlier image row, never duplicates it; the
+  // three writes are one atomic batch.
+  const [[item], , [image]] = await db.batch([
+    db.update(items).set(succeededFields(now)).where(eq(items.id, itemId))
+      .returning(),
+    db.delete(images).where(eq(images.itemId, itemId)),
+    db.insert(images).values({
+      id: newId(),
+      itemId,
+      batchId,
+      fileName: saved.fileName,
+      mimeType: saved.mimeType,
+      bytes: saved.bytes,
+      sha256: saved.sha256,
+      width: saved.width ?? null,
+      height: saved.height ?? null,
+      createdAt: now,
+    }).returning(),
+  ]);
+  return item && image ? { item, image } : undefined;
+}
+
+/** Records an item's final failure (its message already scrubbed). */
+export async function recordFailure(
+  db: Db,
+  batchId: string,
+  itemId: string,
+  failure: { kind: string; message: string },
+): Promise<Item | undefined> {
+  const [item] = await db.update(items).set(failedFields(failure, new Date()))
+    .where(inBatch(batchId, itemId)).returning();
+  return item;
+}
+
+/**
+ * Adds one attempt's token usage and its estimated cost to an item, in one
+ * statement (no read-then-write race between attempts). A null cost (no
+ * price for the model) leaves the item's cost as it was.
+ */
+export async function recordUsage(
+  db: Db,
+  batchId: string,
+  itemId: string,
+  usage: Usage,
+  costUsd: number | null,
+): Promise<Item | undefined> {
+  const plus = (column: AnyColumn, amount: number) =>
+    sql`coalesce(${column}, 0) + ${amount}`;
+  const [item] = await db.update(items).set({
+    promptTokens: plus(items.promptTokens, usage.promptTokens),
+    outputTokens: plus(items.outputTokens, usage.outputTokens),
+    imageTokens: plus(items.imageTokens, usage.imageTokens),
+    thoughtTokens: plus(items.thoughtTokens, usage.thoughtTokens),
+    ...(costUsd === null ? {} : { costUsd: plus(items.costUsd, costUsd) }),
+  }).where(inBatch(batchId, itemId)).returning();
+  return item;
+}
+
+/** The item of a batch at a prompt position and image index. */
+export async function findItemAt(
+  db: Db,
+  batchId: string,
+  position: number,
+  imageIndex: number,
+): Promise<Item | undefined> {
+  return await db.query.items.findFirst({
+    where: and(
+      eq(items.batchId, batchId),
+      eq(items.position, position),
+      eq(items.imageIndex, imageIndex),
+    ),
+  });
+}
+
+/** The image row of an item, if it has one. */
+export async function findImageOfItem(
+  db: Db,
+  itemId: string,
+): Promise<Image | undefined> {
+  return await db.query.images.findFirst({ where: eq(images.itemId, itemId) });
 }

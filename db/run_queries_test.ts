@@ -5,17 +5,16 @@ import { openDb } from "./client.ts";
 import { createBatch, listBatches } from "./batch_queries.ts";
 import {
   addToBatch,
-  moveItems,
-  runnableStatuses,
-  settleBatch,
-} from "./run_queries.ts";
-import {
   markItemStarted,
+  moveItems,
   recordFailure,
   recordImage,
   recordUsage,
-} from "./item_queries.ts";
-import { type Batch, items, type ItemStatus } from "./schema.ts";
+  settleBatch,
+} from "./run_queries.ts";
+import { items } from "./schema.ts";
+import type { Batch, ItemStatus } from "../core/records.ts";
+import { runnableStatuses } from "../core/status.ts";
 
 const USAGE = {
   promptTokens: 10,
@@ -35,7 +34,11 @@ function newBatch(workspaceId: string, prompts: string[], title = "t") {
       imagesPerPrompt: 1,
       concurrency: 1,
     },
-    prompts,
+    slots: prompts.map((prompt, position) => ({
+      position,
+      imageIndex: 0,
+      prompt,
+    })),
     estimatedCostUsd: null,
     priceListDate: null,
   };

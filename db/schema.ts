@@ -1,4 +1,7 @@
-/** Drizzle tables. Key-free by construction: no column can hold a key (K1). */
+/**
+ * Drizzle tables for the records of `core/records.ts`. Key-free by
+ * construction: no column can hold a key (K1).
+ */
 import {
   index,
   integer,
@@ -6,36 +9,14 @@ import {
   sqliteTable,
   text,
 } from "drizzle-orm/sqlite-core";
-
-export const BATCH_STATUSES = [
-  "draft",
-  "running",
-  "done",
-  "partial",
-  "failed",
-  "interrupted",
-  "cancelled",
-] as const;
-export type BatchStatus = typeof BATCH_STATUSES[number];
-
-export const ITEM_STATUSES = [
-  "pending",
-  "running",
-  "succeeded",
-  "failed",
-  "blocked",
-  "interrupted",
-  "cancelled",
-] as const;
-export type ItemStatus = typeof ITEM_STATUSES[number];
-
-/** Settings stored with a batch (and shown on "re-run with these settings"). */
-export interface BatchSettings {
-  aspectRatio: string;
-  imageSize: string;
-  imagesPerPrompt: number;
-  concurrency: number;
-}
+import {
+  type Batch,
+  BATCH_STATUSES,
+  type BatchSettings,
+  type Image,
+  type Item,
+  ITEM_STATUSES,
+} from "../core/records.ts";
 
 export const batches = sqliteTable("batches", {
   id: text("id").primaryKey(),
@@ -101,6 +82,12 @@ export const images = sqliteTable("images", {
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
 }, (t) => [index("images_batch").on(t.batchId)]);
 
-export type Batch = typeof batches.$inferSelect;
-export type Item = typeof items.$inferSelect;
-export type Image = typeof images.$inferSelect;
+// The tables must store exactly core's records, both ways: a column added
+// here without its field in core/records.ts (or the reverse) fails to compile.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const tablesMatchRecords: [
+  Same<typeof batches.$inferSelect, Batch>,
+  Same<typeof items.$inferSelect, Item>,
+  Same<typeof images.$inferSelect, Image>,
+] = [true, true, true];
+void tablesMatchRecords;

@@ -1,13 +1,16 @@
-/** A batch's files on disk: safe paths, the ZIP download, removal. */
+/** A batch's files on disk: safe paths, the manifest, the ZIP download, removal. */
 import { downloadZip } from "client-zip";
 import { join } from "node:path";
 import type { Db } from "../db/client.ts";
 import { listImages, listItems } from "../db/batch_queries.ts";
-import type { Batch } from "../db/schema.ts";
-import { buildManifest, MANIFEST_NAME } from "../core/manifest.ts";
-import { IMAGE_FILE_NAME } from "../lib/storage.ts";
-
-const SAFE_ID = /^[a-z0-9]{10,64}$/;
+import type { Batch, Item } from "../core/records.ts";
+import { buildManifest } from "../core/manifest.ts";
+import {
+  IMAGE_FILE_NAME,
+  isSafeBatchId,
+  MANIFEST_NAME,
+} from "../core/files.ts";
+import { writeFileAtomic } from "../lib/storage.ts";
 
 /**
  * Joins a batch id and file name only when neither can escape the images dir
@@ -18,7 +21,7 @@ export function imagePath(
   batchId: string,
   fileName: string,
 ): string | undefined {
-  if (!SAFE_ID.test(batchId) || !IMAGE_FILE_NAME.test(fileName)) {
+  if (!isSafeBatchId(batchId) || !IMAGE_FILE_NAME.test(fileName)) {
     return undefined;
   }
   return join(imagesDir, batchId, fileName);
@@ -72,10 +75,28 @@ export async function removeBatchFiles(
   imagesDir: string,
   batchId: string,
 ): Promise<void> {
-  if (!SAFE_ID.test(batchId)) return;
+  if (!isSafeBatchId(batchId)) return;
   await Deno.remove(join(imagesDir, batchId), { recursive: true }).catch(
     (error) => {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     },
   );
+}
+
+/** Reads the batch's rows, rewrites its manifest atomically and returns the items. */
+export async function writeManifest(
+  db: Db,
+  imagesDir: string,
+  batch: Batch,
+): Promise<Item[]> {
+  const items = await listItems(db, batch.id);
+  const manifest = buildManifest(batch, items, await listImages(db, batch.id));
+  const dir = join(imagesDir, batch.id);
+  await Deno.mkdir(dir, { recursive: true });
+  await writeFileAtomic(
+    dir,
+    MANIFEST_NAME,
+    new TextEncoder().encode(JSON.stringify(manifest, null, 2)),
+  );
+  return items;
 }

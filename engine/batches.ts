@@ -1,43 +1,34 @@
-/** Turns validated input into a stored batch with its cost estimate. */
+/** A batch's life outside a run: created from a plan, deleted with its files. */
 import type { Db } from "../db/client.ts";
-import { createBatch } from "../db/batch_queries.ts";
-import type { Batch } from "../db/schema.ts";
-import type { BatchInput } from "../core/batch_input.ts";
-import { estimateBatch } from "../core/cost.ts";
+import { createBatch, deleteBatch } from "../db/batch_queries.ts";
+import type { Batch } from "../core/records.ts";
+import { type BatchPlan, itemSlots } from "../core/batch_input.ts";
+import { removeBatchFiles } from "./batch_files.ts";
 
-/** A default title from the first prompt. */
-export function defaultTitle(prompts: readonly string[]): string {
-  const first = prompts[0] ?? "Batch";
-  const short = first.length > 60 ? `${first.slice(0, 57)}…` : first;
-  return prompts.length > 1 ? `${short} (+${prompts.length - 1})` : short;
-}
-
-/** Estimates and stores a new batch for the workspace. */
+/** Stores a planned batch for the workspace, key-free, with its estimate. */
 export async function storeNewBatch(
   db: Db,
   workspaceId: string,
-  input: BatchInput & { imageSize: string },
-  defaultConcurrency: number,
+  plan: BatchPlan,
 ): Promise<Batch> {
-  const estimate = estimateBatch({
-    model: input.model,
-    imageSize: input.imageSize,
-    prompts: input.prompts,
-    imagesPerPrompt: input.imagesPerPrompt,
-  });
   return await createBatch(db, {
     workspaceId,
-    title: input.title || defaultTitle(input.prompts),
-    model: input.model,
-    settings: {
-      aspectRatio: input.aspectRatio,
-      imageSize: input.imageSize,
-      imagesPerPrompt: input.imagesPerPrompt,
-      concurrency: input.concurrency ?? defaultConcurrency,
-    },
-    prompts: input.prompts,
-    estimatedCostUsd: estimate.totalUsd,
-    priceListDate: estimate.priceListDate,
-    budgetUsd: input.budgetUsd ?? null,
+    title: plan.title,
+    model: plan.model,
+    settings: plan.settings,
+    slots: itemSlots(plan),
+    estimatedCostUsd: plan.estimate.totalUsd,
+    priceListDate: plan.estimate.priceListDate,
+    budgetUsd: plan.budgetUsd,
   });
+}
+
+/** Deletes a batch's rows and its folder of images. */
+export async function removeBatch(
+  db: Db,
+  imagesDir: string,
+  batch: Batch,
+): Promise<void> {
+  await deleteBatch(db, batch.id);
+  await removeBatchFiles(imagesDir, batch.id);
 }

@@ -1,11 +1,14 @@
 /**
  * Validates a key by listing the models it can use (`GET models`) and keeps
- * the image-capable ones. Runs in the server process for the duration of the
- * validate request only (K3); every error is scrubbed (K5).
+ * the image-capable ones. Runs for the duration of the validate request only
+ * (K3); every text from Google is scrubbed (K5), the models' names included.
  */
-import { ApiError, GoogleGenAI } from "@google/genai";
+import { ApiError } from "@google/genai";
 import { findModel, type ModelInfo } from "../core/catalog.ts";
-import { scrub } from "../core/scrub.ts";
+import { refuse, type Result } from "../core/result.ts";
+import { createScrubber } from "../core/scrub.ts";
+import { createGeminiClient, RedirectRefusedError } from "../gemini/client.ts";
+import { parseGoogleError } from "../gemini/errors.ts";
 
 /** A model the key can use, with what BatchGen knows of it. */
 export interface AvailableModel {
@@ -14,9 +17,10 @@ export interface AvailableModel {
   known: ModelInfo | undefined;
 }
 
-export type KeyCheck =
-  | { ok: true; models: AvailableModel[] }
-  | { ok: false; status: number; code: string; message: string };
+/** The signature the app depends on (tests pass their own). */
+export type CheckKey = typeof checkKey;
+
+const MAX_TEXT = 500;
 
 /** Lists the image models `apiKey` can use, or explains why it cannot. */
 export async function checkKey(
@@ -24,12 +28,9 @@ export async function checkKey(
   baseUrl: string,
   { signal, timeoutMs = 20_000 }: { signal?: AbortSignal; timeoutMs?: number } =
     {},
-): Promise<KeyCheck> {
-  const ai = new GoogleGenAI({
-    apiKey,
-    apiVersion: "v1beta",
-    httpOptions: { baseUrl, timeout: timeoutMs },
-  });
+): Promise<Result<AvailableModel[]>> {
+  const ai = createGeminiClient({ apiKey, baseUrl, timeoutMs });
+  const { scrub } = createScrubber([apiKey]);
   try {
     const models: AvailableModel[] = [];
     // The request's own signal: when the client goes, so does the key (K6).
@@ -37,17 +38,17 @@ export async function checkKey(
       config: { pageSize: 1000, abortSignal: signal },
     });
     for await (const model of pager) {
-      const id = (model.name ?? "").replace(/^models\//, "");
+      const id = scrub((model.name ?? "").replace(/^models\//, ""));
       if (!id || !isImageModel(id, model.supportedActions)) continue;
       models.push({
         id,
-        displayName: model.displayName ?? id,
+        displayName: scrub(model.displayName ?? id).slice(0, MAX_TEXT),
         known: findModel(id),
       });
     }
-    return { ok: true, models };
+    return { ok: true, value: models };
   } catch (error) {
-    return describeFailure(error, apiKey);
+    return describeFailure(error, scrub);
   }
 }
 
@@ -59,47 +60,26 @@ function isImageModel(id: string, actions: string[] | undefined) {
 
 function describeFailure(
   error: unknown,
-  apiKey: string,
-): KeyCheck & { ok: false } {
+  scrub: (text: string) => string,
+): Result<never> {
+  if (error instanceof RedirectRefusedError) {
+    return refuse("google_error", `Could not check the key: ${error.message}.`);
+  }
   if (error instanceof ApiError) {
     const google = parseGoogleError(error.message);
-    const text = scrub(google?.message ?? error.message, [apiKey]).slice(
-      0,
-      500,
-    );
+    const text = scrub(google.message ?? error.message).slice(0, MAX_TEXT);
     if ([400, 401, 403].includes(error.status)) {
-      return {
-        ok: false,
-        status: 422,
-        code: "key_rejected",
-        message: `Google rejected this key: ${text}`,
-      };
+      return refuse("key_rejected", `Google rejected this key: ${text}`);
     }
-    return {
-      ok: false,
-      status: 502,
-      code: "google_error",
-      message: `Google answered ${error.status}: ${text}`,
-    };
+    return refuse("google_error", `Google answered ${error.status}: ${text}`);
   }
-  return {
-    ok: false,
-    status: 502,
-    code: "google_unreachable",
-    message: `Could not reach Google to check the key: ${
-      scrub(error instanceof Error ? error.message : String(error), [apiKey])
+  return refuse(
+    "google_unreachable",
+    `Could not reach Google to check the key: ${
+      scrub(error instanceof Error ? error.message : String(error)).slice(
+        0,
+        MAX_TEXT,
+      )
     }`,
-  };
-}
-
-/** Reads Google's `{error:{message}}` envelope out of an SDK error message. */
-export function parseGoogleError(
-  text: string,
-): { message?: string; status?: string } | undefined {
-  try {
-    const parsed = JSON.parse(text);
-    return parsed?.error ?? undefined;
-  } catch {
-    return undefined;
-  }
+  );
 }

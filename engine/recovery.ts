@@ -5,21 +5,21 @@
  * temp files are removed and manifests are rewritten.
  */
 import { join } from "node:path";
-import { and, eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
+import { findBatchById } from "../db/batch_queries.ts";
 import {
-  listRunningBatchIds,
+  findImageOfItem,
+  findItemAt,
+  listBatchIdsWithStatus,
   moveItems,
+  recordImage,
   settleBatch,
 } from "../db/run_queries.ts";
-import { recordImage } from "../db/item_queries.ts";
-import { batches, images, items } from "../db/schema.ts";
+import { parseImageFileName } from "../core/files.ts";
+import { IN_RUN, INTERRUPTED_BY_CRASH } from "../core/status.ts";
 import { imageDimensions, sniffMimeType } from "../lib/image_info.ts";
-import { writeManifest } from "../core/manifest.ts";
-import { parseImageFileName, removeTempFiles, sha256Hex } from "../lib/storage.ts";
-
-export const INTERRUPTED_BY_STOP =
-  "Interrupted: BatchGen stopped while this batch was running. Paste your key and Resume to finish the rest.";
+import { removeTempFiles, sha256Hex } from "../lib/storage.ts";
+import { writeManifest } from "./batch_files.ts";
 
 /** Repairs the data after an unclean stop; returns what it changed. */
 export async function recoverAfterCrash(db: Db, imagesDir: string) {
@@ -28,10 +28,7 @@ export async function recoverAfterCrash(db: Db, imagesDir: string) {
   for await (const entry of readDirOrEmpty(imagesDir)) {
     if (!entry.isDirectory) continue;
     const batchId = entry.name;
-    const batch = await db.query.batches.findFirst({
-      where: eq(batches.id, batchId),
-    });
-    if (!batch) continue;
+    if (!await findBatchById(db, batchId)) continue;
     const dir = join(imagesDir, batchId);
     files += await removeTempFiles(dir);
     for await (const file of Deno.readDir(dir)) {
@@ -43,14 +40,14 @@ export async function recoverAfterCrash(db: Db, imagesDir: string) {
       }
     }
   }
-  const running = await listRunningBatchIds(db);
+  const running = await listBatchIdsWithStatus(db, "running");
   for (const id of running) {
-    await moveItems(db, id, ["running", "pending"], "interrupted");
+    await moveItems(db, id, IN_RUN, "interrupted");
     touched.add(id);
   }
   for (const id of touched) {
     const settled = await settleBatch(db, id, {
-      statusMessage: running.includes(id) ? INTERRUPTED_BY_STOP : null,
+      statusMessage: running.includes(id) ? INTERRUPTED_BY_CRASH : null,
     });
     await writeManifest(db, imagesDir, settled);
   }
@@ -64,17 +61,9 @@ async function adoptFile(
   fileName: string,
   { position, imageIndex }: { position: number; imageIndex: number },
 ): Promise<boolean> {
-  const item = await db.query.items.findFirst({
-    where: and(
-      eq(items.batchId, batchId),
-      eq(items.position, position),
-      eq(items.imageIndex, imageIndex),
-    ),
-  });
+  const item = await findItemAt(db, batchId, position, imageIndex);
   if (!item) return false;
-  const existing = await db.query.images.findFirst({
-    where: eq(images.itemId, item.id),
-  });
+  const existing = await findImageOfItem(db, item.id);
   if (existing?.fileName === fileName) return false;
   const bytes = await Deno.readFile(join(dir, fileName));
   const mimeType = sniffMimeType(bytes);

@@ -6,42 +6,35 @@
  * that holds the key remains (K6).
  */
 import { join } from "node:path";
-import type { Config } from "../config.ts";
-import type { Db } from "../db/client.ts";
 import {
   addToBatch,
   type BatchDelta,
   itemsWithStatus,
-  moveItems,
-  type RunMode,
-  runnableStatuses,
-  settleBatch,
-} from "../db/run_queries.ts";
-import {
   markItemStarted,
+  moveItems,
   recordFailure,
   recordImage,
   recordUsage,
-} from "../db/item_queries.ts";
-import type { Batch, Image, Item } from "../db/schema.ts";
+  settleBatch,
+} from "../db/run_queries.ts";
+import type { Batch, Image, Item } from "../core/records.ts";
 import type { GeneratorEvent, Job } from "../core/protocol.ts";
-import type { GeneratorRun, SpawnOptions } from "./runner.ts";
 import { costFromUsage } from "../core/cost.ts";
-import { findModel } from "../core/catalog.ts";
-import type { Logger } from "../lib/log.ts";
+import { requestImageSize } from "../core/catalog.ts";
 import { createScrubber } from "../core/scrub.ts";
-import { writeManifest } from "../core/manifest.ts";
+import {
+  afterRun,
+  IN_RUN,
+  isStopped,
+  type RunMode,
+  runnableStatuses,
+} from "../core/status.ts";
+import type { Logger } from "../lib/log.ts";
 import { removeTempFiles } from "../lib/storage.ts";
+import { writeManifest } from "./batch_files.ts";
+import type { RunDeps } from "./deps.ts";
 
-/** Why a run was aborted (the AbortController's reason) → what the batch says. */
-const ABORT_MESSAGES: Record<string, string> = {
-  cancelled:
-    "Cancelled. Images already saved are kept; paste your key and Resume to finish the rest.",
-  disconnected:
-    "Interrupted: the page was closed or the connection dropped. Paste your key and Resume to finish the rest.",
-  shutdown:
-    "Interrupted: BatchGen was stopped while this batch was running. Paste your key and Resume to finish the rest.",
-};
+export type { RunDeps };
 
 /** What a run reports after each event it applied. */
 export interface RunUpdate {
@@ -51,13 +44,6 @@ export interface RunUpdate {
   image?: Image;
   /** With "finished": the items the run's end left interrupted or cancelled. */
   stoppedItems?: Item[];
-}
-
-export interface RunDeps {
-  db: Db;
-  config: Config;
-  log: Logger;
-  spawn: (job: Job, options: SpawnOptions) => GeneratorRun;
 }
 
 export interface RunOptions {
@@ -83,14 +69,11 @@ export async function runBatch(
   );
   if (todo.length === 0) return await finish(deps, batch.id, null, options);
 
-  const model = findModel(batch.model);
   const job: Job = {
     batchId: batch.id,
     model: batch.model,
     aspectRatio: batch.settings.aspectRatio,
-    imageSize: model && model.imageSizes.length === 0
-      ? undefined
-      : batch.settings.imageSize,
+    imageSize: requestImageSize(batch.model, batch.settings.imageSize),
     concurrency: batch.settings.concurrency,
     outputDir: join(config.imagesDir, batch.id),
     timeoutMs: config.requestTimeoutMs,
@@ -149,24 +132,16 @@ export async function runBatch(
   // file; it is dead now and no other run of this batch can be going.
   await removeTempFiles(job.outputDir);
 
-  const open: Item["status"][] = ["pending", "running"];
-  if (signal.aborted) {
-    const cancelled = signal.reason === "cancelled";
-    await moveItems(
-      db,
-      batch.id,
-      open,
-      cancelled ? "cancelled" : "interrupted",
-    );
-    stopMessage = ABORT_MESSAGES[String(signal.reason)] ??
-      ABORT_MESSAGES.disconnected!;
-  } else if (stopMessage || code !== 0) {
-    await moveItems(db, batch.id, open, "interrupted");
-    stopMessage ??=
-      `Interrupted: the generator exited with code ${code}. Paste your key and Resume to finish the rest.`;
+  const end = afterRun({
+    abortReason: signal.aborted ? signal.reason : undefined,
+    stopMessage,
+    exitCode: code,
+  });
+  if (end.openItemsBecome) {
+    await moveItems(db, batch.id, IN_RUN, end.openItemsBecome);
   }
   log.info("run ended", { batchId: batch.id, code, aborted: signal.aborted });
-  return await finish(deps, batch.id, stopMessage, options);
+  return await finish(deps, batch.id, end.message, options);
 }
 
 async function finish(
@@ -179,9 +154,7 @@ async function finish(
     statusMessage: message,
   });
   const items = await writeManifest(deps.db, deps.config.imagesDir, settled);
-  const stoppedItems = items.filter((item) =>
-    item.status === "interrupted" || item.status === "cancelled"
-  );
+  const stoppedItems = items.filter(isStopped);
   await safeReport(
     options,
     { event: { type: "finished" }, batch: settled, stoppedItems },

@@ -4,10 +4,17 @@
  * stdout and kills it when the request ends (K6).
  */
 import { fileURLToPath as fromFileUrl } from "node:url";
-import { decodeEvent, type GeneratorEvent, type Job } from "../core/protocol.ts";
+import {
+  decodeEvent,
+  type GeneratorEvent,
+  type Job,
+} from "../core/protocol.ts";
 import { scrub } from "../core/scrub.ts";
 
-const GENERATOR_MAIN = fromFileUrl(new URL("../generator/main.ts", import.meta.url));
+// A path, not an import: the generator runs in its own process.
+const GENERATOR_MAIN = fromFileUrl(
+  new URL("../generator/main.ts", import.meta.url),
+);
 const PROJECT_ROOT = fromFileUrl(new URL("..", import.meta.url));
 
 export interface SpawnOptions {
@@ -19,6 +26,9 @@ export interface SpawnOptions {
   /** Receives each scrubbed stderr line. */
   onStderr?: (line: string) => void;
 }
+
+/** Starts a generator (tests wrap the real one to watch it). */
+export type SpawnGenerator = (job: Job, options: SpawnOptions) => GeneratorRun;
 
 /** A running generator. */
 export interface GeneratorRun {
@@ -53,7 +63,7 @@ export function spawnGenerator(job: Job, options: SpawnOptions): GeneratorRun {
     env: {
       ...options.baseEnv,
       GEMINI_API_KEY: options.apiKey,
-      GEMINI_BASE_URL: options.apiBaseUrl,
+      BATCHGEN_GEMINI_BASE_URL: options.apiBaseUrl,
       NO_COLOR: "1",
     },
     stdin: "piped",

@@ -3,18 +3,15 @@
  * budget check, the per-workspace cap and the one-run-per-batch claim, and
  * the run itself with a scrubbed log of any failure and the claim released.
  */
-import type { AppDeps } from "../http/env.ts";
-import type { RunMode } from "../db/run_queries.ts";
-import type { Batch } from "../db/schema.ts";
-import { RUNNING_CAP_MESSAGE } from "./active_runs.ts";
-import { budgetProblem, parseBudgetChange, setBatchBudget } from "../core/budget.ts";
-import { runBatch, type RunUpdate } from "./run_batch.ts";
+import type { Batch } from "../core/records.ts";
+import type { RunMode } from "../core/status.ts";
+import { budgetProblem, parseBudgetChange } from "../core/budget.ts";
+import { refuse, type Result } from "../core/result.ts";
 import { scrubError } from "../core/scrub.ts";
-
-/** `?mode=retry` re-runs failed items too; anything else resumes. */
-export function parseRunMode(value: string | undefined): RunMode {
-  return value === "retry" ? "retry" : "resume";
-}
+import { setBatchBudget } from "../db/batch_queries.ts";
+import { RUNNING_CAP_MESSAGE } from "./active_runs.ts";
+import type { EngineDeps } from "./deps.ts";
+import { runBatch, type RunUpdate } from "./run_batch.ts";
 
 /** A batch claimed for one run. */
 export interface Claim {
@@ -22,62 +19,34 @@ export interface Claim {
   controller: AbortController;
 }
 
-export type ClaimResult =
-  | { ok: true; claim: Claim }
-  | { ok: false; status: 400 | 409 | 422; code: string; message: string };
-
 /**
  * Applies an optional new budget cap and claims the batch for a run.
  * `rawBudget`: undefined keeps the cap, blank/null removes it, else a number.
  */
 export async function claimRun(
-  deps: Pick<AppDeps, "db" | "activeRuns">,
+  deps: Pick<EngineDeps, "db" | "activeRuns">,
   batch: Batch,
   rawBudget: unknown,
-): Promise<ClaimResult> {
+): Promise<Result<Claim>> {
   const change = parseBudgetChange(rawBudget);
-  if (!change.ok) {
-    return {
-      ok: false,
-      status: 400,
-      code: "invalid_budget",
-      message: change.message,
-    };
-  }
+  if (!change.ok) return change;
   const capped = change.value === undefined
     ? batch
     : { ...batch, budgetUsd: change.value };
   const problem = budgetProblem(capped);
-  if (problem) {
-    return {
-      ok: false,
-      status: 422,
-      code: "budget_unenforceable",
-      message: problem,
-    };
-  }
+  if (problem) return refuse("budget_unenforceable", problem);
   // No await between the capacity check and start(): two concurrent starts
   // cannot both pass.
   if (deps.activeRuns.atCapacity(batch.workspaceId)) {
-    return {
-      ok: false,
-      status: 409,
-      code: "too_many_running",
-      message: RUNNING_CAP_MESSAGE,
-    };
+    return refuse("too_many_running", RUNNING_CAP_MESSAGE);
   }
   const controller = deps.activeRuns.start(batch.id, batch.workspaceId);
   if (!controller) {
-    return {
-      ok: false,
-      status: 409,
-      code: "already_running",
-      message: "This batch is already running.",
-    };
+    return refuse("already_running", "This batch is already running.");
   }
   try {
     const stored = await setBatchBudget(deps.db, batch, capped.budgetUsd);
-    return { ok: true, claim: { batch: stored, controller } };
+    return { ok: true, value: { batch: stored, controller } };
   } catch (error) {
     deps.activeRuns.finish(batch.id, controller);
     throw error;
@@ -86,7 +55,7 @@ export async function claimRun(
 
 /** Runs a claimed batch to its end; undefined when it failed (logged, scrubbed). */
 export async function runClaimed(
-  deps: AppDeps,
+  deps: EngineDeps,
   { batch, controller }: Claim,
   { apiKey, mode, onUpdate, onFailure }: {
     apiKey: string;

@@ -6,6 +6,7 @@
  * Google's invalid-key errors can echo the key in a DebugInfo detail.
  */
 import { ApiError } from "@google/genai";
+import { RedirectRefusedError } from "./client.ts";
 import type { FailureKind } from "../core/protocol.ts";
 import { scrub } from "../core/scrub.ts";
 
@@ -29,7 +30,7 @@ export class RequestTimeoutError extends Error {
 const MAX_MESSAGE = 600;
 const TYPE_PREFIX = "type.googleapis.com/google.rpc.";
 
-interface ErrorBody {
+export interface ErrorBody {
   code?: number;
   message?: string;
   status?: string;
@@ -46,8 +47,16 @@ export function classifyError(
   if (reason instanceof RequestTimeoutError) {
     return { kind: "timeout", message: reason.message };
   }
+  if (error instanceof RedirectRefusedError) {
+    // Not retried: the next attempt would be redirected the same way.
+    return { kind: "invalid-request", message: error.message };
+  }
   if (error instanceof ApiError) {
-    return classifyApiError(error.status, parseBody(error.message), clean);
+    return classifyApiError(
+      error.status,
+      parseGoogleError(error.message),
+      clean,
+    );
   }
   if (error instanceof Error && error.name === "AbortError") {
     return { kind: "network", message: "The request was cancelled" };
@@ -133,7 +142,11 @@ function detail(
   return details.find((d) => d?.["@type"] === TYPE_PREFIX + type);
 }
 
-function parseBody(text: string): ErrorBody {
+/**
+ * Reads Google's `{ error: { code, message, status, details } }` envelope
+ * out of an SDK error message; a text that is not one becomes the message.
+ */
+export function parseGoogleError(text: string): ErrorBody {
   try {
     const parsed = JSON.parse(text);
     const error = parsed?.error;

@@ -3,15 +3,12 @@
  * answer is parsed here rather than through the SDK's `response.data`, which
  * concatenates every inline part, thought drafts included (gemini-api.md §2.3).
  */
-import { GoogleGenAI } from "@google/genai";
 import type { Usage } from "../core/cost.ts";
 import { scrub } from "../core/scrub.ts";
 import { classifyError, type Failure } from "./errors.ts";
+import { createGeminiClient } from "./client.ts";
 
 export { type Failure, RequestTimeoutError } from "./errors.ts";
-
-/** Google's default API host; the SDK adds the version segment. */
-export const GOOGLE_BASE_URL = "https://generativelanguage.googleapis.com";
 
 /** What one image request asks for. */
 export interface ImageRequest {
@@ -60,12 +57,8 @@ export function createGeminiRequester(
   options: { apiKey: string; baseUrl?: string },
 ): RequestImage {
   const { apiKey } = options;
-  const ai = new GoogleGenAI({
-    apiKey,
-    // SDK 3.x defaults to v1; Google's image docs and fields are v1beta.
-    apiVersion: "v1beta",
-    httpOptions: { baseUrl: options.baseUrl ?? GOOGLE_BASE_URL },
-  });
+  // The pool times each request itself (generator/attempt.ts).
+  const ai = createGeminiClient({ apiKey, baseUrl: options.baseUrl });
   return async function requestImage(request, signal) {
     try {
       const response = await ai.models.generateContent({

@@ -1,7 +1,11 @@
 /** Spawning the real generator process for the child and CLI tests. */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { decodeEvent, type GeneratorEvent, type Job } from "../core/protocol.ts";
+import {
+  decodeEvent,
+  type GeneratorEvent,
+  type Job,
+} from "../core/protocol.ts";
 
 /** The project root, the cwd of every spawned generator. */
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -24,7 +28,7 @@ export function childEnv(
   baseUrl: string,
 ): Record<string, string> {
   const env: Record<string, string> = {
-    GEMINI_BASE_URL: baseUrl,
+    BATCHGEN_GEMINI_BASE_URL: baseUrl,
     PATH: Deno.env.get("PATH") ?? "",
     HOME: Deno.env.get("HOME") ?? "",
     NO_COLOR: "1",

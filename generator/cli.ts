@@ -3,10 +3,22 @@
  * human progress lines on stderr and a `manifest.json` next to the images.
  */
 import type { GeneratorEvent, Job } from "../core/protocol.ts";
+import {
+  type BatchPlan,
+  parseBatchInput,
+  planBatch,
+} from "../core/batch_input.ts";
+import { requestImageSize } from "../core/catalog.ts";
+import { MANIFEST_NAME } from "../core/files.ts";
+import { DEFAULTS } from "../core/limits.ts";
+import { PromptFileError, readPromptFile } from "../core/prompt_file.ts";
+import type { Result } from "../core/result.ts";
+import { scrubError, scrubValue } from "../core/scrub.ts";
 import { createGeminiRequester } from "../gemini/generate.ts";
+import { removeTempFiles, writeFileAtomic } from "../lib/storage.ts";
 import { runPool } from "./pool.ts";
 import { type CliOptions, parseCliArgs, USAGE } from "./cli_args.ts";
-import { createManifestBuilder } from "./manifest.ts";
+import { createCliRecords } from "./cli_records.ts";
 import {
   baseUrlFromEnv,
   createLineWriter,
@@ -18,9 +30,6 @@ import {
   redirectConsole,
   takeApiKey,
 } from "./process_io.ts";
-import { splitPromptLines } from "../core/prompt_file.ts";
-import { scrubError, scrubValue } from "../core/scrub.ts";
-import { removeTempFiles, writeFileAtomic } from "../lib/storage.ts";
 
 /** Runs the CLI with `args`; resolves with the exit code (0, 1, 2 or 130). */
 export async function runCli(args: readonly string[]): Promise<number> {
@@ -63,50 +72,55 @@ async function runCliWith(
     stderr.write(base.error);
     return 2;
   }
-  let prompts: string[];
-  try {
-    // The web upload's rule, so one file gives the same batch both ways.
-    prompts = splitPromptLines(await Deno.readTextFile(options.promptsFile));
-  } catch (error) {
-    stderr.write(
-      `Cannot read prompts file ${options.promptsFile}: ${
-        (error as Error).message
-      }`,
-    );
-    return 2;
-  }
-  if (prompts.length === 0) {
-    stderr.write(`No prompts in ${options.promptsFile}`);
+  const planned = await planFromFile(options, apiKey);
+  if (!planned.ok) {
+    stderr.write(planned.message);
     return 2;
   }
   try {
     await Deno.mkdir(options.outDir, { recursive: true });
   } catch (error) {
     stderr.write(
-      `Cannot create ${options.outDir}: ${(error as Error).message}`,
+      `Cannot create ${options.outDir}: ${scrubError(error, [apiKey])}`,
     );
     return 2;
   }
 
-  const job = buildJob(options, prompts);
-  const manifest = createManifestBuilder(job, {
-    imagesPerPrompt: options.imagesPerPrompt,
-  });
+  const records = createCliRecords(planned.plan, `cli-${Date.now()}`);
+  const job: Job = {
+    batchId: records.batch.id,
+    model: records.batch.model,
+    aspectRatio: records.batch.settings.aspectRatio,
+    imageSize: requestImageSize(
+      records.batch.model,
+      records.batch.settings.imageSize,
+    ),
+    concurrency: records.batch.settings.concurrency,
+    outputDir: options.outDir,
+    timeoutMs: options.timeoutMs,
+    maxAttempts: options.maxAttempts,
+    items: records.jobItems(),
+    ...(records.batch.budgetUsd === null
+      ? {}
+      : { budgetUsd: records.batch.budgetUsd }),
+  };
   const interrupt = new AbortController();
   let exitCode: number | undefined;
+  let stopMessage: string | null = null;
   const removeListeners = onTerminate((signalCode) => {
     if (interrupt.signal.aborted) Deno.exit(signalCode);
     exitCode = signalCode;
     stderr.write("Interrupted; finishing files already received…");
-    interrupt.abort();
+    interrupt.abort("shutdown");
   });
   try {
     const emit = (raw: GeneratorEvent) => {
       // Messages are scrubbed where they are made; this is the backstop
       // before they reach the terminal and the manifest.
       const event = scrubValue(raw, [apiKey]);
-      manifest.record(event);
-      const line = progressLine(event, manifest.progress());
+      if (event.type === "batch-stopped") stopMessage = event.message;
+      records.apply(event);
+      const line = progressLine(event, records.progress());
       if (line) stderr.write(line);
     };
     await runPool(job, {
@@ -124,41 +138,73 @@ async function runCliWith(
       await removeTempFiles(options.outDir).catch(() => 0);
     }
   }
-  const document = manifest.build();
+  const document = records.finish({
+    abortReason: interrupt.signal.aborted ? interrupt.signal.reason : undefined,
+    stopMessage,
+    exitCode: exitCode ?? 0,
+  });
   const path = await writeFileAtomic(
     options.outDir,
-    "manifest.json",
+    MANIFEST_NAME,
     new TextEncoder().encode(JSON.stringify(document, null, 2) + "\n"),
   );
-  const { succeeded, failed } = document.counts;
+  const { succeeded, failed } = document.batch.counts;
+  const notSaved = document.batch.counts.items - succeeded;
   stderr.write(
-    `Done: ${succeeded} saved, ${failed} not saved. Manifest: ${path}`,
+    `Done: ${succeeded} saved, ${notSaved} not saved (${failed} failed or blocked). Manifest: ${path}`,
   );
-  return exitCode ?? (failed === 0 ? 0 : 1);
+  return exitCode ?? (notSaved === 0 ? 0 : 1);
 }
 
-function buildJob(options: CliOptions, prompts: string[]): Job {
-  const items = prompts.flatMap((prompt, position) =>
-    Array.from({ length: options.imagesPerPrompt }, (_, imageIndex) => ({
-      itemId: `${position}-${imageIndex}`,
-      position,
-      imageIndex,
-      prompt,
-    }))
-  );
-  return {
-    batchId: `cli-${Date.now()}`,
-    model: options.model,
-    aspectRatio: options.aspectRatio,
-    ...(options.imageSize === undefined
-      ? {}
-      : { imageSize: options.imageSize }),
-    concurrency: options.concurrency,
-    outputDir: options.outDir,
-    timeoutMs: options.timeoutMs,
-    maxAttempts: options.maxAttempts,
-    items,
-  };
+/**
+ * Reads the prompts file and checks the batch with the one validator, as
+ * the JSON API does; a prompt holding the key itself is refused too. Nothing
+ * has been sent to Google when this refuses.
+ */
+async function planFromFile(
+  options: CliOptions,
+  apiKey: string,
+): Promise<{ ok: true; plan: BatchPlan } | { ok: false; message: string }> {
+  let prompts: string[];
+  try {
+    prompts = readPromptFile({
+      name: options.promptsFile,
+      bytes: await Deno.readFile(options.promptsFile),
+    });
+  } catch (error) {
+    const why = error instanceof PromptFileError
+      ? error.message
+      : scrubError(error, [apiKey]);
+    return {
+      ok: false,
+      message: `Cannot read prompts file ${options.promptsFile}: ${why}`,
+    };
+  }
+  const planned = planCliBatch(options.batch, prompts, [apiKey]);
+  if (!planned.ok) {
+    const messages = Object.values(planned.problem.fields ?? {});
+    return {
+      ok: false,
+      message: (messages.length > 0 ? messages : [planned.problem.message])
+        .join("\n"),
+    };
+  }
+  return { ok: true, plan: planned.value };
+}
+
+/**
+ * The CLI's batch: its options and prompts checked by the one validator,
+ * exactly as `POST /api/batches` checks a body with the same fields.
+ */
+export function planCliBatch(
+  batch: CliOptions["batch"],
+  prompts: readonly string[],
+  secrets: readonly string[],
+): Result<BatchPlan> {
+  const parsed = parseBatchInput({ ...batch, prompts }, { secrets });
+  return parsed.ok
+    ? { ok: true, value: planBatch(parsed.value, DEFAULTS.concurrency) }
+    : parsed;
 }
 
 /** One human progress line for an event, or undefined for quiet events. */

@@ -1,16 +1,18 @@
 /**
- * Command-line options of `deno task generate`, checked against the local
- * model table. The key is never an option: it comes only from the
- * environment (K4), so it cannot end up in shell history or `ps` output.
+ * Command-line options of `deno task generate`. The batch options become the
+ * same raw input the JSON API takes, checked by the one validator
+ * (core/batch_input.ts): the CLI accepts and refuses what the API does, with
+ * the same messages. Only the options a script run alone needs (files,
+ * timeout, attempts) are checked here. The key is never an option: it comes
+ * only from the environment (K4), so it cannot end up in shell history or
+ * `ps` output.
  */
 import { parseArgs } from "node:util";
 import { DEFAULTS, LIMITS } from "../core/limits.ts";
-import { DEFAULT_MODEL_ID, findModel, KNOWN_MODELS } from "../core/catalog.ts";
+import { DEFAULT_MODEL_ID, KNOWN_MODELS } from "../core/catalog.ts";
 
-// name, min, max, default of each numeric option.
-const NUMBER_OPTIONS = [
-  ["images-per-prompt", 1, LIMITS.imagesPerPrompt, DEFAULTS.imagesPerPrompt],
-  ["concurrency", 1, LIMITS.concurrency, DEFAULTS.concurrency],
+// name, min, max, default of each numeric option the API does not have.
+const RUN_OPTIONS = [
   [
     "timeout-ms",
     LIMITS.minRequestTimeoutMs,
@@ -25,35 +27,36 @@ export const USAGE =
   `Usage: GEMINI_API_KEY=… deno task generate --prompts FILE --out DIR [options]
 
 Generates one or more images per prompt with Google's Gemini image models.
-The API key is read only from the GEMINI_API_KEY environment variable.
+The API key is read only from the GEMINI_API_KEY environment variable;
+BATCHGEN_GEMINI_BASE_URL overrides Google's address, as for the server.
 
 Options:
-  --prompts FILE            one prompt per line, blank lines skipped; every other
-                            line is a prompt, including one starting with #
-                            (the same rule as a .txt upload in the web app)
+  --prompts FILE            .txt (one prompt per line, blank lines skipped),
+                            .csv (a "prompt" column, else the first column) or
+                            .jsonl ("text" or {"prompt": …} per line): the same
+                            rules as an upload in the web app
   --out DIR                 where images and manifest.json are written
   --model ID                default ${DEFAULT_MODEL_ID}
   --aspect-ratio RATIO      default ${DEFAULTS.aspectRatio}
   --size SIZE               1K, 2K, 4K, 512 (model dependent; default the model's)
-  --images-per-prompt N     ${range("images-per-prompt")}
-  --concurrency N           parallel requests, ${range("concurrency")}
+  --images-per-prompt N     1–${LIMITS.imagesPerPrompt}, default ${DEFAULTS.imagesPerPrompt}
+  --concurrency N           parallel requests, 1–${LIMITS.concurrency}, default ${DEFAULTS.concurrency}
+  --title TEXT              the batch's title in manifest.json
+  --budget-usd USD          stop before the estimated Google usage passes this
   --timeout-ms MS           per request, ${range("timeout-ms")}
   --max-attempts N          per image, ${range("max-attempts")}
   -h, --help                show this text
 
-Exit codes: 0 all images saved, 1 some failed, 2 bad usage.
+Limits and messages are those of the web app and the JSON API.
+Exit codes: 0 all images saved, 1 some failed, 2 bad usage or bad input.
 Models: ${KNOWN_MODELS.map((m) => m.id).join(", ")}`;
 
-/** Validated CLI settings. */
+/** What the command line asks for. */
 export interface CliOptions {
   promptsFile: string;
   outDir: string;
-  model: string;
-  aspectRatio: string;
-  /** Undefined for models that take no `imageSize`. */
-  imageSize?: string;
-  imagesPerPrompt: number;
-  concurrency: number;
+  /** Raw batch input for core/batch_input.ts (the JSON API's field names). */
+  batch: Record<string, string | undefined>;
   timeoutMs: number;
   maxAttempts: number;
 }
@@ -64,7 +67,7 @@ export type ParsedArgs =
   | { kind: "help" }
   | { kind: "error"; message: string };
 
-/** Parses and validates the CLI arguments. */
+/** Parses the CLI arguments; batch values are checked later, with the prompts. */
 export function parseCliArgs(args: readonly string[]): ParsedArgs {
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -80,6 +83,8 @@ export function parseCliArgs(args: readonly string[]): ParsedArgs {
         size: { type: "string" },
         "images-per-prompt": { type: "string" },
         concurrency: { type: "string" },
+        title: { type: "string" },
+        "budget-usd": { type: "string" },
         "timeout-ms": { type: "string" },
         "max-attempts": { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -96,38 +101,8 @@ export function parseCliArgs(args: readonly string[]): ParsedArgs {
     return { kind: "error", message: "--prompts FILE is required" };
   }
   if (!outDir) return { kind: "error", message: "--out DIR is required" };
-
-  const model = findModel(text("model") ?? DEFAULT_MODEL_ID);
-  if (!model) {
-    return {
-      kind: "error",
-      message: `Unknown model "${text("model")}"; known models: ${
-        KNOWN_MODELS.map((m) => m.id).join(", ")
-      }`,
-    };
-  }
-  const aspectRatio = text("aspect-ratio") ?? DEFAULTS.aspectRatio;
-  if (!model.aspectRatios.includes(aspectRatio)) {
-    return {
-      kind: "error",
-      message: `Aspect ratio "${aspectRatio}" is not offered by ${model.id}; ` +
-        `choose one of ${model.aspectRatios.join(", ")}`,
-    };
-  }
-  const size = text("size") ?? model.defaultSize;
-  const sizes = model.imageSizes.length > 0
-    ? model.imageSizes
-    : [model.defaultSize];
-  if (!sizes.includes(size)) {
-    return {
-      kind: "error",
-      message: `Size "${size}" is not offered by ${model.id}; choose one of ${
-        sizes.join(", ")
-      }`,
-    };
-  }
   const numbers: Record<string, number> = {};
-  for (const [name, min, max, fallback] of NUMBER_OPTIONS) {
+  for (const [name, min, max, fallback] of RUN_OPTIONS) {
     const raw = text(name);
     const value = raw === undefined ? fallback : Number(raw);
     if (!Number.isInteger(value) || value < min || value > max) {
@@ -143,19 +118,22 @@ export function parseCliArgs(args: readonly string[]): ParsedArgs {
     options: {
       promptsFile,
       outDir,
-      model: model.id,
-      aspectRatio,
-      // Models without sizes reject the field, so it is left out entirely.
-      ...(model.imageSizes.length > 0 ? { imageSize: size } : {}),
-      imagesPerPrompt: numbers["images-per-prompt"]!,
-      concurrency: numbers["concurrency"]!,
+      batch: {
+        model: text("model") ?? DEFAULT_MODEL_ID,
+        aspectRatio: text("aspect-ratio"),
+        imageSize: text("size"),
+        imagesPerPrompt: text("images-per-prompt"),
+        concurrency: text("concurrency") ?? String(DEFAULTS.concurrency),
+        title: text("title"),
+        budgetUsd: text("budget-usd"),
+      },
       timeoutMs: numbers["timeout-ms"]!,
       maxAttempts: numbers["max-attempts"]!,
     },
   };
 }
 
-function range(name: typeof NUMBER_OPTIONS[number][0]): string {
-  const [, min, max, fallback] = NUMBER_OPTIONS.find((o) => o[0] === name)!;
+function range(name: typeof RUN_OPTIONS[number][0]): string {
+  const [, min, max, fallback] = RUN_OPTIONS.find((o) => o[0] === name)!;
   return `${min}–${max}, default ${fallback}`;
 }

@@ -10,18 +10,22 @@ Deno.test("parseCliArgs() applies defaults", () => {
     options: {
       promptsFile: "p.txt",
       outDir: "out",
-      model: "gemini-nano-banana-2.1",
-      aspectRatio: "1:1",
-      imageSize: "1K",
-      imagesPerPrompt: 1,
-      concurrency: 4,
+      batch: {
+        model: "gemini-nano-banana-2.1",
+        aspectRatio: undefined,
+        imageSize: undefined,
+        imagesPerPrompt: undefined,
+        concurrency: "4",
+        title: undefined,
+        budgetUsd: undefined,
+      },
       timeoutMs: 360_000,
       maxAttempts: 4,
     },
   });
 });
 
-Deno.test("parseCliArgs() reads every option", () => {
+Deno.test("parseCliArgs() passes every batch option on under the JSON API's names", () => {
   const parsed = parseCliArgs([
     ...REQUIRED,
     "--model",
@@ -34,6 +38,10 @@ Deno.test("parseCliArgs() reads every option", () => {
     "3",
     "--concurrency",
     "8",
+    "--title",
+    "Harbours",
+    "--budget-usd",
+    "2.5",
     "--timeout-ms",
     "60000",
     "--max-attempts",
@@ -43,41 +51,24 @@ Deno.test("parseCliArgs() reads every option", () => {
   assert.deepEqual(parsed.kind === "run" && parsed.options, {
     promptsFile: "p.txt",
     outDir: "out",
-    model: "gemini-3-pro-image",
-    aspectRatio: "16:9",
-    imageSize: "2K",
-    imagesPerPrompt: 3,
-    concurrency: 8,
+    batch: {
+      model: "models/gemini-3-pro-image",
+      aspectRatio: "16:9",
+      imageSize: "2K",
+      imagesPerPrompt: "3",
+      concurrency: "8",
+      title: "Harbours",
+      budgetUsd: "2.5",
+    },
     timeoutMs: 60_000,
     maxAttempts: 2,
   });
 });
 
-Deno.test("parseCliArgs() leaves imageSize out for models that take none", () => {
-  const parsed = parseCliArgs([
-    ...REQUIRED,
-    "--model",
-    "gemini-2.5-flash-image",
-  ]);
-  assert.equal(parsed.kind, "run");
-  assert.equal(parsed.kind === "run" && "imageSize" in parsed.options, false);
-});
-
-Deno.test("parseCliArgs() rejects bad usage with a clear message", async (t) => {
+Deno.test("parseCliArgs() refuses bad usage with a clear message", async (t) => {
   const cases: [string[], RegExp][] = [
     [["--out", "o"], /--prompts FILE is required/],
     [["--prompts", "p"], /--out DIR is required/],
-    [[...REQUIRED, "--model", "imagen-4.0-generate-001"], /Unknown model/],
-    [
-      [...REQUIRED, "--aspect-ratio", "8:1", "--model", "gemini-3-pro-image"],
-      /not offered/,
-    ],
-    [[...REQUIRED, "--size", "1k"], /Size "1k" is not offered/],
-    [
-      [...REQUIRED, "--concurrency", "0"],
-      /--concurrency must be a whole number from 1 to 16/,
-    ],
-    [[...REQUIRED, "--images-per-prompt", "2.5"], /--images-per-prompt/],
     [
       [...REQUIRED, "--timeout-ms", "999"],
       /--timeout-ms must be a whole number from 1000 to 1800000/,
@@ -113,8 +104,9 @@ Deno.test("splitPromptLines() reads a CLI prompts file as the web reads a .txt u
   );
 });
 
-Deno.test("USAGE states the prompt-file rule and the limits' ranges", () => {
-  assert.match(USAGE, /including one starting with #/);
+Deno.test("USAGE states the prompt-file rules, the base URL variable and the limits' ranges", () => {
+  assert.match(USAGE, /the same\s+rules as an upload in the web app/);
+  assert.match(USAGE, /BATCHGEN_GEMINI_BASE_URL/);
   assert.match(USAGE, /--concurrency N +parallel requests, 1–16, default 4/);
   assert.match(
     USAGE,

@@ -1,8 +1,12 @@
 /** Fakes shared by the pool tests: scripted request functions and a runner. */
-import { eventSchema, type GeneratorEvent, type Job } from "../core/protocol.ts";
+import {
+  eventSchema,
+  type GeneratorEvent,
+  type Job,
+} from "../core/protocol.ts";
 import type { Failure, ImageRequest, Outcome } from "../gemini/generate.ts";
 import { type PoolOptions, runPool, sleep } from "./pool.ts";
-import { imageFileName } from "../lib/storage.ts";
+import { imageFileName } from "../core/files.ts";
 
 /** Base64 of a stand-in image. */
 export const IMAGE = btoa("fake image bytes");

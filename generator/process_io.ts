@@ -4,9 +4,11 @@
  * SIGTERM/SIGINT turned into an abort.
  */
 import { scrub, scrubError } from "../core/scrub.ts";
+import { geminiBaseUrlProblem } from "../core/loopback.ts";
 
 export const KEY_VARIABLE = "GEMINI_API_KEY";
-export const BASE_URL_VARIABLE = "GEMINI_BASE_URL";
+/** The same variable the server reads (config.ts), with the same rule. */
+export const BASE_URL_VARIABLE = "BATCHGEN_GEMINI_BASE_URL";
 
 /** Writes whole chunks in call order; a chunk never interleaves another. */
 export interface LineWriter {
@@ -25,19 +27,17 @@ export function takeApiKey(): string | undefined {
   return key || undefined;
 }
 
-/** The base URL override from the environment, if it is a valid http(s) URL. */
+/**
+ * The base URL override from the environment: https, or plain http only to
+ * this machine, since the key travels to it (K7).
+ */
 export function baseUrlFromEnv(): { url?: string; error?: string } {
   const value = Deno.env.get(BASE_URL_VARIABLE)?.trim();
   if (!value) return {};
-  try {
-    const url = new URL(value);
-    if (url.protocol === "http:" || url.protocol === "https:") {
-      return { url: value.replace(/\/+$/, "") };
-    }
-  } catch {
-    // Reported below.
-  }
-  return { error: `${BASE_URL_VARIABLE} must be an http(s) URL` };
+  const problem = geminiBaseUrlProblem(value);
+  return problem
+    ? { error: `${BASE_URL_VARIABLE} ${problem}` }
+    : { url: value.replace(/\/+$/, "") };
 }
 
 /**

@@ -3,12 +3,9 @@
  * it for the `image-saved` event (name, size, hash, pixel dimensions).
  */
 import type { JobItem, SavedImage } from "../core/protocol.ts";
-import {
-  extensionForMimeType,
-  imageDimensions,
-  sniffMimeType,
-} from "../lib/image_info.ts";
-import { imageFileName, sha256Hex, writeFileAtomic } from "../lib/storage.ts";
+import { imageDimensions, sniffMimeType } from "../lib/image_info.ts";
+import { sha256Hex, writeFileAtomic } from "../lib/storage.ts";
+import { extensionForMimeType, imageFileName } from "../core/files.ts";
 
 export type { SavedImage };
 

@@ -1,20 +1,16 @@
 /** Hono environment types shared by the app and its routes. */
-import type { Config } from "../config.ts";
-import type { Db } from "../db/client.ts";
+import type { Config } from "../core/config.ts";
 import type { Logger } from "../lib/log.ts";
-import type { ActiveRuns } from "../engine/active_runs.ts";
-import type { spawnGenerator } from "../engine/runner.ts";
-import type { checkKey } from "../engine/key_check.ts";
+import type { EngineDeps } from "../engine/deps.ts";
+import type { CheckKey } from "../engine/key_check.ts";
 import type { RateLimits } from "./middleware/rate_limit.ts";
+import type { Transport } from "./middleware/transport.ts";
 
 /** Everything the app needs, passed in (no globals). */
-export interface AppDeps {
-  db: Db;
+export interface AppDeps extends EngineDeps {
   config: Config;
   log: Logger;
-  activeRuns: ActiveRuns;
-  spawn: typeof spawnGenerator;
-  checkKey: typeof checkKey;
+  checkKey: CheckKey;
   /** Per-client limits; default: core/limits.ts on the real clock. */
   rateLimits?: RateLimits;
 }
@@ -23,8 +19,8 @@ export interface AppEnv {
   Variables: {
     workspaceId: string;
     workspaceToken: string;
-    /** Why a key may not be sent on this connection (K7); unset when it may. */
-    keyBlocked?: string;
+    /** What this request's connection allows (K7), decided once. */
+    transport: Transport;
   };
   Bindings: { remoteAddr?: { hostname: string } };
 }

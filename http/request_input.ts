@@ -3,8 +3,7 @@
  * request gets a 400 that says what is wrong instead of a silent guess.
  */
 import type { Context } from "hono";
-
-export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
+import { refuse, type Result } from "../core/result.ts";
 
 /**
  * Reads a JSON body that must be valid UTF-8 (no silent U+FFFD) and valid
@@ -13,20 +12,23 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 export async function readJsonBody(
   c: Context,
   { allowEmpty = false } = {},
-): Promise<Parsed<unknown>> {
+): Promise<Result<unknown>> {
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(
       await c.req.arrayBuffer(),
     );
   } catch {
-    return { ok: false, message: "The request body is not valid UTF-8 text." };
+    return refuse(
+      "malformed_json",
+      "The request body is not valid UTF-8 text.",
+    );
   }
   if (allowEmpty && text.trim() === "") return { ok: true, value: undefined };
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch {
-    return { ok: false, message: "The request body is not valid JSON." };
+    return refuse("malformed_json", "The request body is not valid JSON.");
   }
 }
 
@@ -39,4 +41,19 @@ export function cursorProblem(cursor: string | undefined): string | undefined {
     return undefined;
   }
   return "The cursor is not valid: pass the nextCursor of the previous page unchanged.";
+}
+
+/** Reads a JSON body that must be one object (blank allowed with `allowEmpty`). */
+export async function readJsonObject(
+  c: Context,
+  { allowEmpty = false } = {},
+): Promise<Result<Record<string, unknown> | undefined>> {
+  const json = await readJsonBody(c, { allowEmpty });
+  if (!json.ok) return json;
+  const body = json.value;
+  if (body === undefined) return { ok: true, value: undefined };
+  if (!body || typeof body !== "object" || Array.isArray(body)) {
+    return refuse("malformed_json", "The request body must be a JSON object.");
+  }
+  return { ok: true, value: body as Record<string, unknown> };
 }

@@ -2,7 +2,6 @@
  * Reads the pixel size of PNG, JPEG and WebP images from their headers, so
  * the generator can report width/height without decoding whole images.
  */
-import { IMAGE_EXTENSIONS, type ImageExtension } from "./storage.ts";
 
 /** Pixel dimensions of an image. */
 export interface ImageDimensions {
@@ -38,27 +37,6 @@ export function sniffMimeType(bytes: Uint8Array): string | undefined {
     return "image/webp";
   }
   return undefined;
-}
-
-// Record<ImageExtension, …> makes a new stored extension fail to type-check
-// until it has a MIME type here.
-const MIME_TYPES: Record<ImageExtension, string> = {
-  png: "image/png",
-  jpg: "image/jpeg",
-  webp: "image/webp",
-};
-
-/**
- * The stored extension for an image MIME type, or undefined when BatchGen
- * does not store that type (the caller must not invent one).
- */
-export function extensionForMimeType(
-  mimeType: string,
-): ImageExtension | undefined {
-  const type = mimeType.toLowerCase().split(";")[0]!.trim();
-  // `image/jpg` is not registered, but some encoders send it.
-  if (type === "image/jpg") return "jpg";
-  return IMAGE_EXTENSIONS.find((extension) => MIME_TYPES[extension] === type);
 }
 
 function pngDimensions(bytes: Uint8Array): ImageDimensions | undefined {

@@ -1,9 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  extensionForMimeType,
-  imageDimensions,
-  sniffMimeType,
-} from "./image_info.ts";
+import { imageDimensions, sniffMimeType } from "./image_info.ts";
+import { extensionForMimeType } from "../core/files.ts";
 
 function concat(...parts: (number[] | Uint8Array | string)[]): Uint8Array {
   const arrays = parts.map((p) =>

@@ -7,65 +7,6 @@ import { join } from "node:path";
 
 const TEMP_NAME = /^\..+\.tmp-[0-9a-f]{16}$/;
 
-/**
- * The image formats BatchGen stores. The /images route, the ZIP, recovery and
- * the generator protocol accept exactly these, so a saved file is never one
- * that cannot be served, zipped or recovered.
- */
-export const IMAGE_EXTENSIONS = ["png", "jpg", "webp"] as const;
-
-/** One of `IMAGE_EXTENSIONS`. */
-export type ImageExtension = typeof IMAGE_EXTENSIONS[number];
-
-/**
- * Exactly the names `imageFileName` writes: the 1-based position padded to
- * four digits (more digits only without a leading zero), a dash, the 1-based
- * image index, a stored extension. Nothing else can match, so a name that
- * passes is safe to join to a directory.
- */
-export const IMAGE_FILE_NAME = new RegExp(
-  `^((?!0000)\\d{4}|[1-9]\\d{4,})-([1-9]\\d*)\\.(${
-    IMAGE_EXTENSIONS.join("|")
-  })$`,
-);
-
-/** What an image file name says about its image. */
-export interface ImageFileNameParts {
-  /** 0-based prompt position. */
-  position: number;
-  /** 0-based image index within the prompt. */
-  imageIndex: number;
-  extension: ImageExtension;
-}
-
-/** The name of one image slot without extension: `0003-1` (1-based). */
-export function imageStem(position: number, imageIndex: number): string {
-  return `${String(position + 1).padStart(4, "0")}-${imageIndex + 1}`;
-}
-
-/** The file name of one generated image: `0003-1.png` (1-based). */
-export function imageFileName(
-  position: number,
-  imageIndex: number,
-  extension: ImageExtension,
-): string {
-  return `${imageStem(position, imageIndex)}.${extension}`;
-}
-
-/** Reads an image file name back (inverse of `imageFileName`); else undefined. */
-export function parseImageFileName(
-  name: string,
-): ImageFileNameParts | undefined {
-  const match = IMAGE_FILE_NAME.exec(name);
-  if (!match) return undefined;
-  const position = Number(match[1]) - 1;
-  const imageIndex = Number(match[2]) - 1;
-  if (!Number.isSafeInteger(position) || !Number.isSafeInteger(imageIndex)) {
-    return undefined;
-  }
-  return { position, imageIndex, extension: match[3] as ImageExtension };
-}
-
 /** Whether `name` is a temporary file left by `writeFileAtomic`. */
 export function isTempFileName(name: string): boolean {
   return TEMP_NAME.test(name);

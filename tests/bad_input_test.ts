@@ -303,7 +303,7 @@ const ROWS: Row[] = [
     headers: JSON_TYPE,
     body: batchJson({ title: "v".repeat(OVER) }),
     status: 413,
-    phrase: /larger than 2000000 bytes/,
+    phrase: /too large \(at most 2000000 bytes\)/,
   },
   {
     name: "api: body over 2 MB streamed, no Content-Length",
@@ -312,7 +312,7 @@ const ROWS: Row[] = [
     headers: JSON_TYPE,
     body: streamed(OVER, '{"title": "'),
     status: 413,
-    phrase: /larger than 2000000 bytes/,
+    phrase: /too large \(at most 2000000 bytes\)/,
   },
   {
     name: "api: prompts not a list",

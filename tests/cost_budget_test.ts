@@ -29,6 +29,7 @@ import {
   text,
 } from "./_html.ts";
 import { storeNewBatch } from "../engine/batches.ts";
+import { planBatch } from "../core/batch_input.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { PRICE_LIST_DATE } from "../core/cost.ts";
 
@@ -219,11 +220,16 @@ Deno.test("[cost] budget: a capped run on a model without a price is refused wit
     concurrency: 1,
   };
   const workspace = String(row?.workspace_id);
-  const uncapped = await storeNewBatch(t.deps.db, workspace, input, 1);
-  const capped = await storeNewBatch(t.deps.db, workspace, {
-    ...input,
-    budgetUsd: 2,
-  }, 1);
+  const uncapped = await storeNewBatch(
+    t.deps.db,
+    workspace,
+    planBatch(input, 1),
+  );
+  const capped = await storeNewBatch(
+    t.deps.db,
+    workspace,
+    planBatch({ ...input, budgetUsd: 2 }, 1),
+  );
   const cookie = known.cookie;
 
   // A stored cap, through the API and the page.

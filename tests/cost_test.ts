@@ -25,6 +25,7 @@ import assert from "node:assert/strict";
 import { createBatchViaApi, form, startTestApp, TEST_KEY } from "./_helpers.ts";
 import { expectHtml, expectJson, parse, query, text } from "./_html.ts";
 import { storeNewBatch } from "../engine/batches.ts";
+import { planBatch } from "../core/batch_input.ts";
 import { COST_LABEL, PRICE_LIST_DATE } from "../core/cost.ts";
 
 const PRO = "gemini-3-pro-image";
@@ -92,15 +93,19 @@ Deno.test("[cost] a model without a price: batch page, history and API say price
   );
   // A batch on a model the price table does not know, stored directly (the
   // form and the API accept only known models).
-  const batch = await storeNewBatch(t.deps.db, String(row?.workspace_id), {
-    title: "Mystery model",
-    prompts: ["a red fox"],
-    model: UNKNOWN,
-    aspectRatio: "1:1",
-    imageSize: "1K",
-    imagesPerPrompt: 1,
-    concurrency: 1,
-  }, 1);
+  const batch = await storeNewBatch(
+    t.deps.db,
+    String(row?.workspace_id),
+    planBatch({
+      title: "Mystery model",
+      prompts: ["a red fox"],
+      model: UNKNOWN,
+      aspectRatio: "1:1",
+      imageSize: "1K",
+      imagesPerPrompt: 1,
+      concurrency: 1,
+    }, 1),
+  );
   assert.equal(batch.estimatedCostUsd, null, "no estimate is stored");
   const headers = { cookie: known.cookie };
 

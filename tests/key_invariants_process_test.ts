@@ -23,7 +23,7 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** What the child's initial environment may name (design.md §4). */
 const ALLOWED_ENV = new Set([
   "GEMINI_API_KEY",
-  "GEMINI_BASE_URL",
+  "BATCHGEN_GEMINI_BASE_URL",
   "PATH",
   "HOME",
   "DENO_DIR",
@@ -111,7 +111,7 @@ Deno.test("K4 the running generator's argv lacks the key; its initial environmen
       findKeyMaterial(e, TEST_KEY) !== undefined
     );
     assert.deepEqual(carrying, [`GEMINI_API_KEY=${TEST_KEY}`]);
-    assert.ok(proc.environ.includes(`GEMINI_BASE_URL=${t.fake.url}`));
+    assert.ok(proc.environ.includes(`BATCHGEN_GEMINI_BASE_URL=${t.fake.url}`));
     assert.match(await running, /"type":"batch"/);
   } finally {
     Deno.env.delete("BATCHGEN_CANARY_SECRET");

@@ -1,6 +1,13 @@
 /** The page shell: header with the key field and the activity region, and `main`. */
 import type { Child } from "hono/jsx";
 import { COST_LABEL } from "../core/cost.ts";
+import { KEY_FIELD_ID, KEY_STATUS_ID } from "./components/key_status.tsx";
+import { MODEL_FIELD_NAME } from "./components/model_select.tsx";
+
+/** Id of the region the run elements live in (kept across navigation). */
+export const ACTIVITY_ID = "activity";
+/** Id of the main region that in-app navigation swaps. */
+export const MAIN_ID = "main";
 
 export interface LayoutProps {
   title: string;
@@ -24,7 +31,7 @@ export function Layout({ title, children, keyBlocked }: LayoutProps) {
         <script src="/static/hx-sse.js" defer></script>
         <script src="/static/key_field.js" defer></script>
       </head>
-      <body hx-boost:inherited="target:#main">
+      <body hx-boost:inherited={`target:#${MAIN_ID}`}>
         <header class="topbar">
           <a class="brand" href="/">BatchGen</a>
           <nav class="nav" aria-label="Main">
@@ -34,8 +41,8 @@ export function Layout({ title, children, keyBlocked }: LayoutProps) {
           </nav>
         </header>
         {keyBlocked ? <KeyBlocked message={keyBlocked} /> : <KeyBar />}
-        <div id="activity" class="activity" aria-live="polite"></div>
-        <main id="main" class="main" hx-history-elt>
+        <div id={ACTIVITY_ID} class="activity" aria-live="polite"></div>
+        <main id={MAIN_ID} class="main" hx-history-elt>
           {children}
         </main>
         <footer class="footer">
@@ -67,7 +74,7 @@ function KeyBar() {
       <div class="keybar-row">
         <input
           type="password"
-          id="api-key"
+          id={KEY_FIELD_ID}
           name="apiKey"
           autocomplete="off"
           autocapitalize="off"
@@ -82,8 +89,8 @@ function KeyBar() {
           type="button"
           class="button secondary"
           hx-post="/keys/validate"
-          hx-include="#api-key, select[name=model]"
-          hx-target="#key-status"
+          hx-include={`#${KEY_FIELD_ID}, select[name=${MODEL_FIELD_NAME}]`}
+          hx-target={`#${KEY_STATUS_ID}`}
         >
           Validate
         </button>
@@ -92,7 +99,7 @@ function KeyBar() {
         Kept only in this tab; paste it again after a reload.{" "}
         <a href="/key">How your key is handled</a>
       </p>
-      <div id="key-status" class="key-status" aria-live="polite"></div>
+      <div id={KEY_STATUS_ID} class="key-status" aria-live="polite"></div>
     </section>
   );
 }

@@ -1,6 +1,7 @@
 /** JSON shapes of the public API (design.md §7). Key-free by construction. */
-import type { Batch, Image, Item } from "../../db/schema.ts";
+import type { Batch, Image, Item } from "../../core/records.ts";
 import { costLabel } from "../../core/cost.ts";
+import { usageOf } from "../../core/records.ts";
 
 /** A batch record as the API shows it. */
 export function batchJson(batch: Batch) {
@@ -45,7 +46,7 @@ export function itemJson(
     attempts: item.attempts,
     errorKind: item.errorKind,
     errorMessage: item.errorMessage,
-    usage: usageJson(item),
+    usage: usageOf(item),
     costUsd: item.costUsd,
     image: image
       ? {
@@ -58,15 +59,5 @@ export function itemJson(
         height: image.height,
       }
       : null,
-  };
-}
-
-/** An item's token usage, or null before any attempt reported one. */
-export function usageJson(item: Item) {
-  return item.promptTokens === null ? null : {
-    promptTokens: item.promptTokens,
-    outputTokens: item.outputTokens,
-    imageTokens: item.imageTokens,
-    thoughtTokens: item.thoughtTokens,
   };
 }

@@ -5,34 +5,34 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env.ts";
 import { clientBucket, type RateLimiter } from "./rate_limit.ts";
-import { clientAddress } from "./transport.ts";
 import { RunRefused } from "../../views/components/run_starter.tsx";
-import { apiError } from "../problem.ts";
+import { KeyStatusMessage } from "../../views/components/key_status.tsx";
+import { apiProblem, isApiRequest, statusOf } from "../problem.ts";
+import type { Problem } from "../../core/result.ts";
 
 /** Counts each request against `limiter`; `what` names them in the message. */
-export function rateLimited(
-  limiter: RateLimiter,
-  what: string,
-  { trustProxy }: { trustProxy: boolean },
-) {
+export function rateLimited(limiter: RateLimiter, what: string) {
   return createMiddleware<AppEnv>(async function rateLimited(c, next) {
-    const client = clientBucket(clientAddress(c, trustProxy));
+    const client = clientBucket(c.var.transport.clientAddress);
     const decision = limiter.take(client);
     if (decision.ok) return await next();
     const seconds = decision.retryAfterSeconds;
-    const message =
-      `Too many ${what} from your address: at most ${limiter.limit} a minute. ` +
-      `Try again in ${seconds} s.`;
+    const problem: Problem = {
+      code: "rate_limited",
+      message:
+        `Too many ${what} from your address: at most ${limiter.limit} a minute. ` +
+        `Try again in ${seconds} s.`,
+      retryAfterSeconds: seconds,
+    };
     c.header("Retry-After", String(seconds));
     c.header("Cache-Control", "no-store");
-    if (c.req.path.startsWith("/api/")) {
-      return apiError(c, 429, "rate_limited", message, {
-        retryAfterSeconds: seconds,
-      });
-    }
+    if (isApiRequest(c)) return apiProblem(c, problem);
     const batchId = c.req.param("id");
-    return batchId
-      ? c.html(<RunRefused batchId={batchId} message={message} />, 429)
-      : c.html(<p class="key-bad" role="alert">{message}</p>, 429);
+    return c.html(
+      batchId
+        ? <RunRefused batchId={batchId} message={problem.message} />
+        : <KeyStatusMessage ok={false} message={problem.message} />,
+      statusOf(problem.code),
+    );
   });
 }

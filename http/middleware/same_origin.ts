@@ -7,31 +7,26 @@
  */
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env.ts";
+import { problemResponse } from "../problem.ts";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** Refuses unsafe requests a browser marked as coming from another origin. */
-export function sameOrigin({ trustProxy }: { trustProxy: boolean }) {
+export function sameOrigin() {
   return createMiddleware<AppEnv>(async function sameOrigin(c, next) {
     if (SAFE_METHODS.has(c.req.method)) return await next();
     const origin = c.req.header("origin");
     const fetchSite = c.req.header("sec-fetch-site");
-    const url = new URL(c.req.url);
-    const allowed = new Set([url.origin]);
-    const forwardedProto = c.req.header("x-forwarded-proto")?.split(",")[0]
-      ?.trim();
-    if (trustProxy && forwardedProto) {
-      allowed.add(`${forwardedProto}://${url.host}`);
-    }
+    const allowed = c.var.transport.ownOrigins;
     const foreignOrigin = origin !== undefined && !allowed.has(origin);
     const foreignSite = fetchSite !== undefined &&
       fetchSite !== "same-origin" &&
       fetchSite !== "none";
     if (foreignOrigin || (foreignSite && !(origin && allowed.has(origin)))) {
-      const message = "Refused: this request came from another site.";
-      return c.req.path.startsWith("/api/")
-        ? c.json({ error: { code: "cross_origin", message } }, 403)
-        : c.text(message, 403);
+      return problemResponse(c, {
+        code: "cross_origin",
+        message: "Refused: this request came from another site.",
+      });
     }
     await next();
   });

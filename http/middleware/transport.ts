@@ -6,7 +6,9 @@
  * no proxy header says the request came through one.
  */
 import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env.ts";
+import { isLoopbackHost } from "../../core/loopback.ts";
 
 const PROXY_HEADERS = [
   "forwarded",
@@ -17,13 +19,6 @@ const PROXY_HEADERS = [
   "via",
 ];
 
-/** True for 127.0.0.0/8, ::1 and IPv4-mapped loopback. */
-export function isLoopback(hostname: string | undefined): boolean {
-  if (!hostname) return false;
-  const h = hostname.replace(/^\[|\]$/g, "").replace(/^::ffff:/i, "");
-  return h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h);
-}
-
 /**
  * The entry a trusted proxy wrote: the last one. Proxies append to these
  * lists, so earlier entries are whatever the client claimed.
@@ -32,8 +27,41 @@ function lastEntry(value: string | undefined): string | undefined {
   return value?.split(",").at(-1)?.trim() || undefined;
 }
 
-/** Whether this request arrived over HTTPS. */
-export function isHttps(c: Context<AppEnv>, trustProxy: boolean): boolean {
+/** What this request's connection allows, decided once per request. */
+export interface Transport {
+  /** The request arrived over HTTPS (here, or at a trusted proxy). */
+  https: boolean;
+  /** Cookies must be Secure (HTTPS, or any request behind a declared proxy). */
+  secureCookies: boolean;
+  /** The client's address (the trusted proxy's view when there is one). */
+  clientAddress: string | undefined;
+  /** Origins a same-site browser request may name (CSRF). */
+  ownOrigins: ReadonlySet<string>;
+  /** Why a key must not be sent on this request; undefined when it may (K7). */
+  keyProblem: string | undefined;
+}
+
+/** Puts the request's `Transport` on the context as `transport`. */
+export function transport({ trustProxy }: { trustProxy: boolean }) {
+  return createMiddleware<AppEnv>(async function transport(c, next) {
+    const url = new URL(c.req.url);
+    const forwardedProto = trustProxy
+      ? lastEntry(c.req.header("x-forwarded-proto"))
+      : undefined;
+    const ownOrigins = new Set([url.origin]);
+    if (forwardedProto) ownOrigins.add(`${forwardedProto}://${url.host}`);
+    c.set("transport", {
+      https: isHttps(c, trustProxy),
+      secureCookies: url.protocol === "https:" || trustProxy,
+      clientAddress: clientAddress(c, trustProxy),
+      ownOrigins,
+      keyProblem: keyTransportProblem(c, trustProxy),
+    });
+    await next();
+  });
+}
+
+function isHttps(c: Context<AppEnv>, trustProxy: boolean): boolean {
   if (new URL(c.req.url).protocol === "https:") return true;
   return trustProxy && lastEntry(c.req.header("x-forwarded-proto")) === "https";
 }
@@ -42,7 +70,7 @@ export function isHttps(c: Context<AppEnv>, trustProxy: boolean): boolean {
  * The client's address: the connection's peer, or with a trusted proxy the
  * address that proxy saw (the last `X-Forwarded-For` entry).
  */
-export function clientAddress(
+function clientAddress(
   c: Context<AppEnv>,
   trustProxy: boolean,
 ): string | undefined {
@@ -53,7 +81,7 @@ export function clientAddress(
 }
 
 /** Explains why a key may not be sent on this request, or returns undefined. */
-export function keyTransportProblem(
+function keyTransportProblem(
   c: Context<AppEnv>,
   trustProxy: boolean,
 ): string | undefined {
@@ -62,7 +90,7 @@ export function keyTransportProblem(
   // carries no proxy header: only HTTPS at the proxy counts then.
   const proxied = trustProxy ||
     PROXY_HEADERS.some((name) => c.req.header(name) !== undefined);
-  if (!proxied && isLoopback(c.env?.remoteAddr?.hostname)) return undefined;
+  if (!proxied && isLoopbackHost(c.env?.remoteAddr?.hostname)) return undefined;
   if (proxied && !trustProxy) {
     return "Refused: this request came through a proxy over plain HTTP, so your key could " +
       "travel unencrypted. Serve HTTPS at the proxy and set BATCHGEN_TRUST_PROXY=1, or set " +

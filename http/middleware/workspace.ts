@@ -32,13 +32,11 @@ function newToken(): string {
 }
 
 /** Sets `workspaceId`/`workspaceToken`, starting a workspace when none is sent. */
-export function workspace(
-  { secureCookie }: { secureCookie: (url: string) => boolean },
-) {
+export function workspace() {
   return createMiddleware<AppEnv>(async function workspace(c, next) {
     const bearer = c.req.header("authorization")?.match(/^Bearer\s+(\S+)$/i)
       ?.[1];
-    const secure = secureCookie(c.req.url);
+    const secure = c.var.transport.secureCookies;
     // Over HTTPS the cookie is `__Host-` prefixed: browsers then keep it only
     // Secure, for this host, Path=/, so no sibling subdomain can plant one.
     const prefix = secure ? "host" as const : undefined;

@@ -22,7 +22,7 @@ const ASSETS: Record<string, { url: string; type: string }> = {
 };
 
 /** `GET /static/:name`, read once and kept in memory (a few KB). */
-export function staticRoutes() {
+export function assetRoutes() {
   const cache = new Map<string, Uint8Array>();
   const app = new Hono();
   app.get("/static/:name", async (c) => {

@@ -35,7 +35,13 @@ export async function readBatchForm(c: Context): Promise<BatchForm> {
   const file = body.promptsFile;
   if (file instanceof File && file.size > 0) {
     try {
-      prompts.push(...await readPromptFile(file));
+      prompts.push(
+        ...readPromptFile({
+          name: file.name,
+          type: file.type,
+          bytes: new Uint8Array(await file.arrayBuffer()),
+        }),
+      );
     } catch (error) {
       if (!(error instanceof PromptFileError)) throw error;
       fileError = error.message;

@@ -3,18 +3,24 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import type { AppDeps, AppEnv } from "../env.ts";
 import {
-  deleteBatch,
   getBatch,
   listBatches,
   listImages,
   listItems,
 } from "../../db/batch_queries.ts";
-import { parseBatchInput } from "../../core/batch_input.ts";
-import { cursorProblem } from "../request_input.ts";
-import { DEFAULT_MODEL_ID, findModel } from "../../core/catalog.ts";
+import { parseBatchInput, planBatch } from "../../core/batch_input.ts";
+import {
+  DEFAULT_MODEL_ID,
+  findModel,
+  imageSizeOrDefault,
+} from "../../core/catalog.ts";
 import { estimateBatch } from "../../core/cost.ts";
-import { storeNewBatch } from "../../engine/batches.ts";
-import { removeBatchFiles, zipResponse } from "../../engine/batch_files.ts";
+import { LIMITS } from "../../core/limits.ts";
+import { removeBatch, storeNewBatch } from "../../engine/batches.ts";
+import { zipResponse } from "../../engine/batch_files.ts";
+import { cursorProblem } from "../request_input.ts";
+import { ACTIVITY_ID } from "../../views/layout.tsx";
+import { Append } from "../../views/partial.tsx";
 import { ModelOptions } from "../../views/components/model_options.tsx";
 import { Estimate } from "../../views/components/estimate.tsx";
 import { RunStarter } from "../../views/components/run_starter.tsx";
@@ -70,13 +76,15 @@ export function batchRoutes(deps: AppDeps) {
     const model = findModel(String(form.raw.model ?? "")) ??
       findModel(DEFAULT_MODEL_ID)!;
     const prompts = form.raw.prompts as string[];
+    // Lenient while the user types: out-of-range counts are estimated at
+    // the nearest allowed one; Generate refuses them with a message.
     const perPrompt = Math.min(
       Math.max(Number(form.raw.imagesPerPrompt ?? 1) || 1, 1),
-      10,
+      LIMITS.imagesPerPrompt,
     );
     const estimate = estimateBatch({
       model: model.id,
-      imageSize: String(form.raw.imageSize || model.defaultSize),
+      imageSize: imageSizeOrDefault(model.id, String(form.raw.imageSize ?? "")),
       prompts,
       imagesPerPrompt: perPrompt,
     });
@@ -93,7 +101,7 @@ export function batchRoutes(deps: AppDeps) {
     const form = await readBatchForm(c);
     const parsed = parseBatchInput(form.raw);
     if (!parsed.ok || form.fileError) {
-      const errors = parsed.ok ? {} : parsed.errors;
+      const errors = parsed.ok ? {} : { ...parsed.problem.fields };
       if (form.fileError) errors.promptsFile = form.fileError;
       // The boosted form would push /batches, which has no page of its own.
       c.header("HX-Push-Url", "false");
@@ -111,8 +119,7 @@ export function batchRoutes(deps: AppDeps) {
     const batch = await storeNewBatch(
       db,
       c.get("workspaceId"),
-      parsed.input,
-      config.concurrency,
+      planBatch(parsed.value, config.concurrency),
     );
     if (!isHtmx(c)) return c.redirect(`/batches/${batch.id}`, 303);
     c.header("HX-Push-Url", `/batches/${batch.id}`);
@@ -145,9 +152,9 @@ export function batchRoutes(deps: AppDeps) {
           images={[]}
           running
         />
-        <hx-partial hx-target="#activity" hx-swap="beforeend">
+        <Append id={ACTIVITY_ID}>
           <RunStarter batch={batch} mode="resume" />
-        </hx-partial>
+        </Append>
       </>,
       201,
     );
@@ -224,8 +231,7 @@ export function batchRoutes(deps: AppDeps) {
         409,
       );
     }
-    await deleteBatch(db, batch.id);
-    await removeBatchFiles(config.imagesDir, batch.id);
+    await removeBatch(db, config.imagesDir, batch);
     // Show History (minus this batch) under History's own address.
     c.header("HX-Push-Url", "/history");
     return await historyPage(c, {

@@ -4,13 +4,13 @@ import type { AppEnv } from "../env.ts";
 import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { Layout } from "../../views/layout.tsx";
+import { Layout, MAIN_ID } from "../../views/layout.tsx";
 
 /** True when htmx asked to swap `main` (boosted links and forms). */
 export function wantsMainFragment(c: Context): boolean {
   return c.req.header("HX-Request") === "true" &&
     c.req.header("HX-History-Restore-Request") !== "true" &&
-    c.req.header("HX-Target") === "main#main";
+    c.req.header("HX-Target") === `main#${MAIN_ID}`;
 }
 
 /** Answers `content` as a full page or as the fragment for `#main`. */
@@ -33,7 +33,7 @@ export function page(
   return c.html(
     <>
       {raw("<!DOCTYPE html>")}
-      <Layout title={title} keyBlocked={c.get("keyBlocked")}>
+      <Layout title={title} keyBlocked={c.var.transport.keyProblem}>
         {content}
       </Layout>
     </>,

@@ -8,21 +8,29 @@ import type { AppDeps, AppEnv } from "../env.ts";
 import { getBatch } from "../../db/batch_queries.ts";
 import { parseApiKey } from "../../core/api_key.ts";
 import { parseBudgetChange } from "../../core/budget.ts";
-import type { RunUpdate } from "../../engine/run_batch.ts";
-import { claimRun, parseRunMode, runClaimed } from "../../engine/start_run.ts";
-import { keyTransportProblem } from "../middleware/transport.ts";
+import type { Problem } from "../../core/result.ts";
+import { parseRunMode } from "../../core/status.ts";
+import { claimRun, runClaimed } from "../../engine/start_run.ts";
 import { BatchSummary } from "../../views/components/batch_summary.tsx";
+import { confirmId } from "../../views/components/confirm_start.tsx";
+import { RunRefused, RunStarter } from "../../views/components/run_starter.tsx";
 import {
-  RunFinished,
-  RunRefused,
-  RunStarter,
-  RunStatus,
-} from "../../views/components/run_starter.tsx";
-import { Tile } from "../../views/components/tile.tsx";
+  RunFailed,
+  RunNotStarted,
+  RunUpdate,
+} from "../../views/fragments/run_update.tsx";
+import { Remove } from "../../views/partial.tsx";
+import { statusOf } from "../problem.ts";
+
+/** What to do after a refusal the user can fix from the batch page. */
+const AGAIN: Partial<Record<Problem["code"], string>> = {
+  missing_key: " Then press Resume on the batch page.",
+  invalid_budget: " Correct it and press Resume again.",
+};
 
 /** Routes that start, stream and cancel runs. */
 export function runRoutes(deps: AppDeps) {
-  const { db, config, activeRuns } = deps;
+  const { db, activeRuns } = deps;
   const app = new Hono<AppEnv>();
 
   app.get("/batches/:id/runner", async (c) => {
@@ -37,9 +45,9 @@ export function runRoutes(deps: AppDeps) {
       return c.html(
         <RunRefused
           batchId={batch.id}
-          message={`${change.message} Correct it and press Resume again.`}
+          message={change.problem.message + AGAIN.invalid_budget}
         />,
-        400,
+        statusOf(change.problem.code),
       );
     }
     return c.html(
@@ -50,8 +58,7 @@ export function runRoutes(deps: AppDeps) {
           budgetUsd={budget}
         />
         {/* Started: the "Start it?" question, if shown, is answered. */}
-        <hx-partial hx-target={`#confirm-${batch.id}`} hx-swap="delete">
-        </hx-partial>
+        <Remove id={confirmId(batch.id)} />
       </>,
     );
   });
@@ -59,62 +66,55 @@ export function runRoutes(deps: AppDeps) {
   app.post("/batches/:id/run", async (c) => {
     const batchId = c.req.param("id");
     const batch = await getBatch(db, c.get("workspaceId"), batchId);
-    // A refused run also puts the batch summary back to its idle state, so
-    // the page offers Run/Resume again instead of a Cancel for nothing.
-    const refuse = (message: string, status: 400 | 403 | 404 | 409 | 422) =>
+    const refuse = (problem: Problem) =>
       c.html(
-        <>
-          <RunRefused batchId={batchId} message={message} />
-          {batch && status !== 409 && (
-            <hx-partial hx-target={`#summary-${batch.id}`} hx-swap="outerHTML">
-              <BatchSummary batch={batch} running={false} />
-            </hx-partial>
-          )}
-        </>,
-        status,
+        <RunNotStarted
+          batchId={batchId}
+          // Already running: the summary of that run stays as it is.
+          batch={problem.code === "already_running" ||
+              problem.code === "too_many_running"
+            ? undefined
+            : batch}
+          message={problem.message + (AGAIN[problem.code] ?? "")}
+        />,
+        statusOf(problem.code),
       );
-    if (!batch) return refuse("There is no such batch in this workspace.", 404);
-    const transport = keyTransportProblem(c, config.trustProxy);
-    if (transport) return refuse(transport, 403);
+    if (!batch) {
+      return refuse({
+        code: "not_found",
+        message: "There is no such batch in this workspace.",
+      });
+    }
+    const transport = c.var.transport.keyProblem;
+    if (transport) {
+      return refuse({ code: "insecure_transport", message: transport });
+    }
     const body = await c.req.parseBody();
     const key = parseApiKey(body.apiKey);
-    if (!key.ok) {
-      return refuse(`${key.message} Then press Resume on the batch page.`, 400);
-    }
+    if (!key.ok) return refuse(key.problem);
     // An optional new budget cap: the form field, else `?budgetUsd=`.
     const claimed = await claimRun(
       deps,
       batch,
       body.budgetUsd ?? c.req.query("budgetUsd"),
     );
-    if (!claimed.ok) {
-      const hint = claimed.code === "invalid_budget"
-        ? " Correct it and press Resume again."
-        : "";
-      return refuse(claimed.message + hint, claimed.status);
-    }
+    if (!claimed.ok) return refuse(claimed.problem);
+    const claim = claimed.value;
     c.header("Cache-Control", "no-store");
     return streamSSE(c, async (stream) => {
-      stream.onAbort(() => claimed.claim.controller.abort("disconnected"));
-      await runClaimed(deps, claimed.claim, {
-        apiKey: key.key,
+      stream.onAbort(() => claim.controller.abort("disconnected"));
+      await runClaimed(deps, claim, {
+        apiKey: key.value,
         mode: parseRunMode(c.req.query("mode")),
         onUpdate: async (update) => {
           if (!stream.aborted) {
-            await stream.writeSSE({ data: renderUpdate(update) });
+            await stream.writeSSE({ data: String(<RunUpdate {...update} />) });
           }
         },
         onFailure: async () => {
           if (stream.aborted) return;
           await stream.writeSSE({
-            data: String(
-              <hx-partial hx-target={`#run-${batchId}`} hx-swap="outerHTML">
-                <RunRefused
-                  batchId={batchId}
-                  message="The run stopped because of an internal error; see the server log. Paste your key and Resume."
-                />
-              </hx-partial>,
-            ),
+            data: String(<RunFailed batchId={batchId} />),
           });
         },
       });
@@ -134,43 +134,4 @@ export function runRoutes(deps: AppDeps) {
   });
 
   return app;
-}
-
-/** The partials one update changes on whatever page is shown. */
-export function renderUpdate(
-  { event, batch, item, image, stoppedItems = [] }: RunUpdate,
-): string {
-  const finished = event.type === "finished";
-  const message = event.type === "rate-limited"
-    ? `Google asked to slow down; retrying in ${
-      Math.ceil(event.retryAfterMs / 1000)
-    } s`
-    : undefined;
-  return String(
-    <>
-      {[...(item ? [item] : []), ...stoppedItems].map((tile) => (
-        <hx-partial hx-target={`#tile-${tile.id}`} hx-swap="outerHTML">
-          <Tile
-            item={tile}
-            image={tile === item ? image : undefined}
-            batchId={batch.id}
-          />
-        </hx-partial>
-      ))}
-      <hx-partial hx-target={`#summary-${batch.id}`} hx-swap="outerHTML">
-        <BatchSummary batch={batch} running={!finished} />
-      </hx-partial>
-      {finished
-        ? (
-          <hx-partial hx-target={`#run-${batch.id}`} hx-swap="outerHTML">
-            <RunFinished batch={batch} />
-          </hx-partial>
-        )
-        : (
-          <hx-partial hx-target={`#run-status-${batch.id}`} hx-swap="outerHTML">
-            <RunStatus batch={batch} message={message} />
-          </hx-partial>
-        )}
-    </>,
-  );
 }

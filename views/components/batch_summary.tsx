@@ -1,6 +1,7 @@
 /** A batch's status line, progress bar, counts, cost and actions. */
-import { RunButton } from "./run_starter.tsx";
-import type { Batch } from "../../db/schema.ts";
+import { budgetFieldId, RunButton } from "./run_starter.tsx";
+import { MAIN_ID } from "../layout.tsx";
+import type { Batch } from "../../core/records.ts";
 import { costLabel } from "../../core/cost.ts";
 import { CostFigure } from "./cost_figure.tsx";
 
@@ -14,7 +15,12 @@ const STATUS_TEXT: Record<Batch["status"], string> = {
   cancelled: "Cancelled",
 };
 
-/** Swapped by id (`summary-<batchId>`) as events arrive. */
+/** Id of a batch's summary (swapped as events arrive). */
+export function summaryId(batchId: string): string {
+  return `summary-${batchId}`;
+}
+
+/** Swapped by id (`summaryId`) as events arrive. */
 export function BatchSummary(
   { batch, running }: { batch: Batch; running: boolean },
 ) {
@@ -22,7 +28,7 @@ export function BatchSummary(
   const open = batch.itemCount - batch.succeededCount - batch.failedCount;
   return (
     <section
-      id={`summary-${batch.id}`}
+      id={summaryId(batch.id)}
       class="summary"
       data-status={batch.status}
     >
@@ -53,7 +59,7 @@ export function BatchSummary(
               type="button"
               class="button danger"
               hx-post={`/batches/${batch.id}/cancel`}
-              hx-target={`#summary-${batch.id}`}
+              hx-target={`#${summaryId(batch.id)}`}
               hx-swap="outerHTML"
             >
               Cancel
@@ -103,7 +109,7 @@ export function BatchSummary(
                 class="button danger"
                 hx-delete={`/batches/${batch.id}`}
                 hx-confirm="Delete this batch and its images?"
-                hx-target="#main"
+                hx-target={`#${MAIN_ID}`}
               >
                 Delete
               </button>
@@ -124,7 +130,7 @@ export function BudgetField({ batch }: { batch: Batch }) {
     <label class="field budget-field">
       <span>Budget cap, USD</span>
       <input
-        id={`budget-${batch.id}`}
+        id={budgetFieldId(batch.id)}
         type="number"
         name="budgetUsd"
         min="0"

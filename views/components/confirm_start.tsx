@@ -5,15 +5,20 @@
  * removes this block.
  */
 import { RunButton } from "./run_starter.tsx";
-import type { Batch } from "../../db/schema.ts";
+import type { Batch } from "../../core/records.ts";
 import { costLabel, formatUsd, PRICE_LIST_DATE } from "../../core/cost.ts";
+
+/** Id of the question (removed once the run starts). */
+export function confirmId(batchId: string): string {
+  return `confirm-${batchId}`;
+}
 
 /** The question and its Start button; the batch stays a draft until then. */
 export function ConfirmStart({ batch }: { batch: Batch }) {
   const date = batch.priceListDate ?? PRICE_LIST_DATE;
   return (
     <div
-      id={`confirm-${batch.id}`}
+      id={confirmId(batch.id)}
       class="confirm-start notice"
       role="alert"
       title={costLabel(batch.priceListDate)}

@@ -3,7 +3,7 @@
  * estimated at, and its cap, always with the K9 label and price-list date.
  * A model without a price shows "price unknown", never "$0.00".
  */
-import type { Batch } from "../../db/schema.ts";
+import type { Batch } from "../../core/records.ts";
 import {
   costLabel,
   formatUsd,

@@ -1,6 +1,13 @@
 /** The aspect-ratio and size selects, offering only what the model supports. */
 import { DEFAULTS } from "../../core/limits.ts";
-import { type ModelInfo, sizeChoices } from "../../core/catalog.ts";
+import {
+  type ModelInfo,
+  offeredSizeOrDefault,
+  sizeChoices,
+} from "../../core/catalog.ts";
+
+/** Id of the ratio and size fields (swapped when the model changes). */
+export const MODEL_OPTIONS_ID = "model-options";
 
 export interface ModelOptionsProps {
   model: ModelInfo;
@@ -16,9 +23,9 @@ export function ModelOptions(
     ? aspectRatio
     : DEFAULTS.aspectRatio;
   const sizes = sizeChoices(model);
-  const size = sizes.includes(imageSize ?? "") ? imageSize : model.defaultSize;
+  const size = offeredSizeOrDefault(model, imageSize);
   return (
-    <div id="model-options" class="field-row">
+    <div id={MODEL_OPTIONS_ID} class="field-row">
       <label class="field">
         <span>Aspect ratio</span>
         <select name="aspectRatio">

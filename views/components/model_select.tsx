@@ -1,5 +1,11 @@
 /** The model picker; after key validation it lists the key's models. */
 import { KNOWN_MODELS, type ModelInfo } from "../../core/catalog.ts";
+import { MODEL_OPTIONS_ID } from "./model_options.tsx";
+
+/** Id of the model field (swapped after a key check). */
+export const MODEL_FIELD_ID = "model-field";
+/** Form name of the model select. */
+export const MODEL_FIELD_NAME = "model";
 
 export interface ModelSelectProps {
   selected: string;
@@ -14,13 +20,13 @@ export function ModelSelect(
 ) {
   const models = available ?? KNOWN_MODELS;
   return (
-    <label id="model-field" class="field">
+    <label id={MODEL_FIELD_ID} class="field">
       <span>Model</span>
       <select
-        name="model"
+        name={MODEL_FIELD_NAME}
         hx-get="/batches/options"
         hx-trigger="change"
-        hx-target="#model-options"
+        hx-target={`#${MODEL_OPTIONS_ID}`}
         hx-swap="outerHTML"
         hx-include="closest form"
       >

@@ -3,8 +3,25 @@
  * region, so moving between pages does not interrupt the run; it posts the
  * key from the header field once, on load (K2: nothing else keeps the key).
  */
-import type { Batch } from "../../db/schema.ts";
-import type { RunMode } from "../../db/run_queries.ts";
+import type { Batch } from "../../core/records.ts";
+import type { RunMode } from "../../core/status.ts";
+import { KEY_FIELD_ID } from "./key_status.tsx";
+import { ACTIVITY_ID } from "../layout.tsx";
+
+/** Id of a batch's run element in the activity region. */
+export function runId(batchId: string): string {
+  return `run-${batchId}`;
+}
+
+/** Id of the progress line inside a run element. */
+export function runStatusId(batchId: string): string {
+  return `run-status-${batchId}`;
+}
+
+/** Id of a batch's budget field (sent along with Run, Resume, Retry). */
+export function budgetFieldId(batchId: string): string {
+  return `budget-${batchId}`;
+}
 import { runningCostText } from "./cost_figure.tsx";
 import { costLabel, PRICE_LIST_DATE } from "../../core/cost.ts";
 
@@ -23,15 +40,15 @@ export function RunStarter(
   if (budgetUsd !== undefined) query.set("budgetUsd", budgetUsd.trim());
   return (
     <div
-      id={`run-${batch.id}`}
+      id={runId(batch.id)}
       class="run"
       hx-post={`/batches/${batch.id}/run?${query}`}
       hx-trigger="load"
-      hx-include="#api-key"
+      hx-include={`#${KEY_FIELD_ID}`}
       hx-swap="outerHTML"
       data-batch={batch.id}
     >
-      <span id={`run-status-${batch.id}`} class="run-status">
+      <span id={runStatusId(batch.id)} class="run-status">
         Starting “{batch.title}”…
       </span>
     </div>
@@ -44,7 +61,7 @@ export function RunStatus(
 ) {
   const done = batch.succeededCount + batch.failedCount;
   return (
-    <span id={`run-status-${batch.id}`} class="run-status">
+    <span id={runStatusId(batch.id)} class="run-status">
       <a href={`/batches/${batch.id}`}>{batch.title}</a>: {done} of{" "}
       {batch.itemCount} images
       <RunCost batch={batch} />
@@ -56,7 +73,7 @@ export function RunStatus(
 /** Replaces the run element when its stream ends. */
 export function RunFinished({ batch }: { batch: Batch }) {
   return (
-    <div id={`run-${batch.id}`} class={`run run-finished run-${batch.status}`}>
+    <div id={runId(batch.id)} class={`run run-finished run-${batch.status}`}>
       <a href={`/batches/${batch.id}`}>{batch.title}</a>: {batch.status} —{" "}
       {batch.succeededCount} of {batch.itemCount} images saved
       <RunCost batch={batch} />
@@ -72,7 +89,7 @@ export function RunRefused(
   { batchId, message }: { batchId: string; message: string },
 ) {
   return (
-    <div id={`run-${batchId}`} class="run run-refused" role="alert">
+    <div id={runId(batchId)} class="run run-refused" role="alert">
       {message}
     </div>
   );
@@ -106,8 +123,8 @@ export function RunButton(
       type="button"
       class={`button ${primary ? "primary" : "secondary"}`}
       hx-get={`/batches/${batchId}/runner?mode=${mode}`}
-      hx-include={`#budget-${batchId}`}
-      hx-target="#activity"
+      hx-include={`#${budgetFieldId(batchId)}`}
+      hx-target={`#${ACTIVITY_ID}`}
       hx-swap="beforeend"
     >
       {label}

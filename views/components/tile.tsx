@@ -1,5 +1,5 @@
 /** One item of a batch: its image, or its status and reason. */
-import type { Image, Item } from "../../db/schema.ts";
+import type { Image, Item } from "../../core/records.ts";
 import { COST_LABEL, formatUsd } from "../../core/cost.ts";
 
 const STATUS_TEXT: Record<Item["status"], string> = {
@@ -12,14 +12,19 @@ const STATUS_TEXT: Record<Item["status"], string> = {
   cancelled: "Cancelled",
 };
 
-/** Swapped by id (`tile-<itemId>`) as events arrive. */
+/** Id of an item's tile (swapped as events arrive). */
+export function tileId(itemId: string): string {
+  return `tile-${itemId}`;
+}
+
+/** Swapped by id (`tileId`) as events arrive. */
 export function Tile(
   { item, image, batchId }: { item: Item; image?: Image; batchId: string },
 ) {
   const src = image && `/images/${batchId}/${image.fileName}`;
   return (
     <figure
-      id={`tile-${item.id}`}
+      id={tileId(item.id)}
       class={`tile tile-${item.status}`}
       data-status={item.status}
     >

@@ -1,5 +1,5 @@
 /** One batch: summary, actions and the grid of tiles. */
-import type { Batch, Image, Item } from "../../db/schema.ts";
+import type { Batch, Image, Item } from "../../core/records.ts";
 import { findModel } from "../../core/catalog.ts";
 import { BatchSummary } from "../components/batch_summary.tsx";
 import { ConfirmStart } from "../components/confirm_start.tsx";

@@ -1,5 +1,5 @@
 /** History: the workspace's batches, newest first, searchable. */
-import type { Batch } from "../../db/schema.ts";
+import type { Batch } from "../../core/records.ts";
 import { findModel } from "../../core/catalog.ts";
 import { COST_LABEL, costLabel, formatUsd } from "../../core/cost.ts";
 import { spentText } from "../components/cost_figure.tsx";

@@ -4,6 +4,9 @@ import { DEFAULTS, LIMITS } from "../../core/limits.ts";
 import { ModelOptions } from "../components/model_options.tsx";
 import { ModelSelect } from "../components/model_select.tsx";
 
+/** Id of the new-batch form (the estimate reads it). */
+export const BATCH_FORM_ID = "batch-form";
+
 /** Values to fill the form with (a re-run or a rejected submission). */
 export interface BatchFormValues {
   title?: string;
@@ -35,7 +38,7 @@ export function NewBatchPage(
     <section class="panel">
       <h1>New batch</h1>
       <form
-        id="batch-form"
+        id={BATCH_FORM_ID}
         class="batch-form"
         action="/batches"
         method="post"
@@ -131,8 +134,8 @@ export function NewBatchPage(
           class="estimate"
           aria-live="polite"
           hx-post="/batches/estimate"
-          hx-trigger="load, input delay:400ms from:#batch-form, change from:#batch-form"
-          hx-include="#batch-form"
+          hx-trigger={`load, input delay:400ms from:#${BATCH_FORM_ID}, change from:#${BATCH_FORM_ID}`}
+          hx-include={`#${BATCH_FORM_ID}`}
         >
         </div>
         <button type="submit" class="button primary">Generate</button>

@@ -1,0 +1,25 @@
+/**
+ * The server's settings as the rest of the code sees them. `config.ts` at the
+ * root is the only module that reads the environment to fill them.
+ */
+
+/** The server's settings, parsed once at start. */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string;
+  imagesDir: string;
+  geminiBaseUrl: string;
+  tls?: { certFile: string; keyFile: string };
+  trustProxy: boolean;
+  concurrency: number;
+  requestTimeoutMs: number;
+  maxAttempts: number;
+  /** New batches from the form estimated above this many USD wait for a confirmation. */
+  confirmAboveUsd: number;
+  /** When set, every request must carry these HTTP Basic credentials. */
+  basicAuth?: { username: string; password: string };
+  /** What the generator child needs from this environment to start Deno (K4: nothing else). */
+  childEnv: Record<string, string>;
+}

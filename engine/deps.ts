@@ -1,0 +1,29 @@
+/** What the engine needs from outside, passed in (no globals). */
+import type { Db } from "../db/client.ts";
+import type { Config } from "../core/config.ts";
+import type { Logger } from "../lib/log.ts";
+import type { ActiveRuns } from "./active_runs.ts";
+import type { SpawnGenerator } from "./runner.ts";
+
+/** The settings a run reads. */
+export type RunConfig = Pick<
+  Config,
+  | "imagesDir"
+  | "geminiBaseUrl"
+  | "childEnv"
+  | "requestTimeoutMs"
+  | "maxAttempts"
+>;
+
+/** Dependencies of a run. */
+export interface RunDeps {
+  db: Db;
+  config: RunConfig;
+  log: Logger;
+  spawn: SpawnGenerator;
+}
+
+/** Dependencies of starting runs: a run's, plus the runs in progress. */
+export interface EngineDeps extends RunDeps {
+  activeRuns: ActiveRuns;
+}
