@@ -14,13 +14,10 @@ import { runPool } from "./pool.ts";
 import {
   baseUrlFromEnv,
   createLineWriter,
-  createStderr,
-  guardUncaught,
   KEY_VARIABLE,
   type LineWriter,
   onTerminate,
-  redirectConsole,
-  takeApiKey,
+  withProcessEdges,
 } from "./process_io.ts";
 import { scrub, scrubError } from "../core/scrub.ts";
 import { removeTempFiles } from "../lib/storage.ts";
@@ -35,15 +32,8 @@ export const EXIT_FAILURE = 1;
 const SIGNAL_GRACE_MS = 5_000;
 
 /** Runs one job as the server's child process; resolves with the exit code. */
-export async function runChild(): Promise<number> {
-  const apiKey = takeApiKey();
-  const secrets = apiKey ? [apiKey] : [];
-  const stderr = createStderr(secrets);
-  redirectConsole(stderr);
-  guardUncaught(stderr, secrets);
-  const code = await runChildWith(apiKey, stderr);
-  await stderr.flush();
-  return code;
+export function runChild(): Promise<number> {
+  return withProcessEdges(runChildWith);
 }
 
 async function runChildWith(

@@ -22,26 +22,15 @@ import { createCliRecords } from "./cli_records.ts";
 import {
   baseUrlFromEnv,
   createLineWriter,
-  createStderr,
-  guardUncaught,
   KEY_VARIABLE,
   type LineWriter,
   onTerminate,
-  redirectConsole,
-  takeApiKey,
+  withProcessEdges,
 } from "./process_io.ts";
 
 /** Runs the CLI with `args`; resolves with the exit code (0, 1, 2 or 130). */
-export async function runCli(args: readonly string[]): Promise<number> {
-  // Take the key out of the environment before anything else runs.
-  const apiKey = takeApiKey();
-  const secrets = apiKey ? [apiKey] : [];
-  const stderr = createStderr(secrets);
-  redirectConsole(stderr);
-  guardUncaught(stderr, secrets);
-  const code = await runCliWith(args, apiKey, stderr);
-  await stderr.flush();
-  return code;
+export function runCli(args: readonly string[]): Promise<number> {
+  return withProcessEdges((apiKey, stderr) => runCliWith(args, apiKey, stderr));
 }
 
 async function runCliWith(

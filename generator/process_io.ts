@@ -126,3 +126,22 @@ export function onTerminate(
     }
   };
 }
+
+/**
+ * Runs a generator entry point (child or CLI) with the process's edges set
+ * up first: the key taken out of the environment before anything else runs,
+ * console output and uncaught errors sent to the scrubbed stderr. Resolves
+ * with `main`'s exit code once stderr is flushed.
+ */
+export async function withProcessEdges(
+  main: (apiKey: string | undefined, stderr: LineWriter) => Promise<number>,
+): Promise<number> {
+  const apiKey = takeApiKey();
+  const secrets = apiKey ? [apiKey] : [];
+  const stderr = createStderr(secrets);
+  redirectConsole(stderr);
+  guardUncaught(stderr, secrets);
+  const code = await main(apiKey, stderr);
+  await stderr.flush();
+  return code;
+}

@@ -124,24 +124,10 @@ export function batchRoutes(deps: AppDeps) {
     if (!isHtmx(c)) return c.redirect(`/batches/${batch.id}`, 303);
     c.header("HX-Push-Url", `/batches/${batch.id}`);
     // Above the confirm threshold (or without an estimate) the batch stays a
-    // draft and the page asks before starting it (issue #5).
-    if (
-      batch.estimatedCostUsd === null ||
-      batch.estimatedCostUsd > config.confirmAboveUsd
-    ) {
-      return page(
-        c,
-        batch.title,
-        <BatchPage
-          batch={batch}
-          items={await listItems(db, batch.id)}
-          images={[]}
-          running={false}
-          confirm
-        />,
-        201,
-      );
-    }
+    // draft and the page asks before starting it (issue #5); otherwise the
+    // run starts at once from the activity region.
+    const confirm = batch.estimatedCostUsd === null ||
+      batch.estimatedCostUsd > config.confirmAboveUsd;
     return page(
       c,
       batch.title,
@@ -150,11 +136,14 @@ export function batchRoutes(deps: AppDeps) {
           batch={batch}
           items={await listItems(db, batch.id)}
           images={[]}
-          running
+          running={!confirm}
+          confirm={confirm}
         />
-        <Append id={ACTIVITY_ID}>
-          <RunStarter batch={batch} mode="resume" />
-        </Append>
+        {!confirm && (
+          <Append id={ACTIVITY_ID}>
+            <RunStarter batch={batch} mode="resume" />
+          </Append>
+        )}
       </>,
       201,
     );

@@ -1,11 +1,11 @@
 /** `POST /keys/validate`: lists the image models a key can use (K3: only on request). */
 import { Hono } from "hono";
 import type { AppDeps, AppEnv } from "../env.ts";
-import { parseApiKey } from "../../core/api_key.ts";
 import type { Problem } from "../../core/result.ts";
 import { KeyStatusMessage } from "../../views/components/key_status.tsx";
 import { KeyChecked } from "../../views/fragments/key_check.tsx";
 import { statusOf } from "../problem.ts";
+import { readKeyField } from "./key_field.ts";
 
 /** The page's key check; the answer never contains the key (K2). */
 export function keyRoutes(deps: AppDeps) {
@@ -17,14 +17,10 @@ export function keyRoutes(deps: AppDeps) {
         <KeyStatusMessage ok={false} message={problem.message} />,
         statusOf(problem.code),
       );
-    const transport = c.var.transport.keyProblem;
-    if (transport) {
-      return refuse({ code: "insecure_transport", message: transport });
-    }
-    const body = await c.req.parseBody();
-    const key = parseApiKey(body.apiKey);
-    if (!key.ok) return refuse(key.problem);
-    const result = await deps.checkKey(key.value, deps.config.geminiBaseUrl, {
+    const read = await readKeyField(c);
+    if (!read.ok) return refuse(read.problem);
+    const { key, form } = read.value;
+    const result = await deps.checkKey(key, deps.config.geminiBaseUrl, {
       signal: c.req.raw.signal,
     });
     if (!result.ok) return refuse(result.problem);
@@ -32,7 +28,7 @@ export function keyRoutes(deps: AppDeps) {
       <KeyChecked
         usable={result.value.flatMap((m) => m.known ? [m.known] : [])}
         unsupported={result.value.filter((m) => !m.known).map((m) => m.id)}
-        current={typeof body.model === "string" ? body.model : undefined}
+        current={typeof form.model === "string" ? form.model : undefined}
       />,
     );
   });

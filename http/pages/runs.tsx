@@ -6,7 +6,6 @@ import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { AppDeps, AppEnv } from "../env.ts";
 import { getBatch } from "../../db/batch_queries.ts";
-import { parseApiKey } from "../../core/api_key.ts";
 import { parseBudgetChange } from "../../core/budget.ts";
 import type { Problem } from "../../core/result.ts";
 import { parseRunMode } from "../../core/status.ts";
@@ -21,6 +20,7 @@ import {
 } from "../../views/fragments/run_update.tsx";
 import { Remove } from "../../views/partial.tsx";
 import { statusOf } from "../problem.ts";
+import { readKeyField } from "./key_field.ts";
 
 /** What to do after a refusal the user can fix from the batch page. */
 const AGAIN: Partial<Record<Problem["code"], string>> = {
@@ -85,18 +85,14 @@ export function runRoutes(deps: AppDeps) {
         message: "There is no such batch in this workspace.",
       });
     }
-    const transport = c.var.transport.keyProblem;
-    if (transport) {
-      return refuse({ code: "insecure_transport", message: transport });
-    }
-    const body = await c.req.parseBody();
-    const key = parseApiKey(body.apiKey);
-    if (!key.ok) return refuse(key.problem);
+    const read = await readKeyField(c);
+    if (!read.ok) return refuse(read.problem);
+    const { key, form } = read.value;
     // An optional new budget cap: the form field, else `?budgetUsd=`.
     const claimed = await claimRun(
       deps,
       batch,
-      body.budgetUsd ?? c.req.query("budgetUsd"),
+      form.budgetUsd ?? c.req.query("budgetUsd"),
     );
     if (!claimed.ok) return refuse(claimed.problem);
     const claim = claimed.value;
@@ -104,7 +100,7 @@ export function runRoutes(deps: AppDeps) {
     return streamSSE(c, async (stream) => {
       stream.onAbort(() => claim.controller.abort("disconnected"));
       await runClaimed(deps, claim, {
-        apiKey: key.value,
+        apiKey: key,
         mode: parseRunMode(c.req.query("mode")),
         onUpdate: async (update) => {
           if (!stream.aborted) {
