@@ -204,7 +204,9 @@ export function generatorAlive(pid: number): boolean {
     const cmdline = Deno.readTextFileSync(`/proc/${pid}/cmdline`);
     const status = Deno.readTextFileSync(`/proc/${pid}/status`);
     return cmdline.includes("generator") && !/^State:\s+Z/m.test(status);
-  } catch {
+  } catch (error) {
+    // Without --allow-all Deno refuses /proc: fail, never answer "gone".
+    if (error instanceof Deno.errors.NotCapable) throw error;
     return false;
   }
 }

@@ -1,6 +1,6 @@
 /**
- * Run by `deno task test` before the suite: makes sure a Chromium exists for
- * the browser tests. As root on Debian it installs one with apt-get;
+ * Used by `deno task test` before the suite: makes sure a Chromium exists
+ * for the browser tests. As root on Debian it installs one with apt-get;
  * otherwise it says exactly what is missing.
  */
 import { findChromium } from "./browser_path.ts";
@@ -9,10 +9,14 @@ async function run(command: string, args: string[]): Promise<boolean> {
   const { code } = await new Deno.Command(command, {
     args,
     stdin: "null",
-    stdout: "inherit",
+    // Its progress goes to stderr with ours: stdout stays the suite's.
+    stdout: "piped",
     stderr: "inherit",
     env: { DEBIAN_FRONTEND: "noninteractive" },
-  }).output();
+  }).output().then((out) => {
+    Deno.stderr.writeSync(out.stdout);
+    return out;
+  });
   return code === 0;
 }
 
@@ -20,11 +24,12 @@ function say(text: string) {
   Deno.stderr.writeSync(new TextEncoder().encode(text + "\n"));
 }
 
-if (import.meta.main) {
+/** The Chromium to use, installing it when possible; undefined (said why) when none. */
+export async function ensureBrowser(): Promise<string | undefined> {
   const found = findChromium();
   if (found) {
     say(`browser tests will use ${found}`);
-    Deno.exit(0);
+    return found;
   }
   const isRoot = Deno.uid() === 0;
   const hasApt = (() => {
@@ -46,13 +51,14 @@ if (import.meta.main) {
         "--no-install-recommends",
         "chromium",
       ]);
-    if (ok && findChromium()) Deno.exit(0);
+    const installed = ok ? findChromium() : undefined;
+    if (installed) return installed;
     say("Installing chromium with apt-get failed; see the output above.");
-    Deno.exit(1);
+    return undefined;
   }
   say(
     "No Chromium found for the browser tests. Install it (Debian/Ubuntu: `sudo apt-get install chromium`) " +
       "or set CHROMIUM_PATH to a Chromium or Chrome executable, then run the tests again.",
   );
-  Deno.exit(1);
+  return undefined;
 }

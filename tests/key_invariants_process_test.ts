@@ -59,7 +59,9 @@ function processGone(pid: number): boolean {
   try {
     return Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1]?.[0] ===
       "Z";
-  } catch {
+  } catch (error) {
+    // Without --allow-all Deno refuses /proc: fail, never answer "gone".
+    if (error instanceof Deno.errors.NotCapable) throw error;
     return true;
   }
 }
