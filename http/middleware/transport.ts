@@ -7,7 +7,9 @@
  */
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../env.ts";
+import type { AppEnv, Transport } from "../env.ts";
+
+export type { Transport };
 import { isLoopbackHost } from "../../core/loopback.ts";
 
 const PROXY_HEADERS = [
@@ -25,20 +27,6 @@ const PROXY_HEADERS = [
  */
 function lastEntry(value: string | undefined): string | undefined {
   return value?.split(",").at(-1)?.trim() || undefined;
-}
-
-/** What this request's connection allows, decided once per request. */
-export interface Transport {
-  /** The request arrived over HTTPS (here, or at a trusted proxy). */
-  https: boolean;
-  /** Cookies must be Secure (HTTPS, or any request behind a declared proxy). */
-  secureCookies: boolean;
-  /** The client's address (the trusted proxy's view when there is one). */
-  clientAddress: string | undefined;
-  /** Origins a same-site browser request may name (CSRF). */
-  ownOrigins: ReadonlySet<string>;
-  /** Why a key must not be sent on this request; undefined when it may (K7). */
-  keyProblem: string | undefined;
 }
 
 /** Puts the request's `Transport` on the context as `transport`. */
