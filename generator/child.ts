@@ -47,8 +47,8 @@ async function runChildWith(
   const job = await readJob(stderr);
   if (!job) return EXIT_USAGE;
   const base = baseUrlFromEnv();
-  if (base.error) {
-    stderr.write(`Cannot run the generator: ${base.error}`);
+  if (!base.ok) {
+    stderr.write(`Cannot run the generator: ${base.problem.message}`);
     return EXIT_USAGE;
   }
   try {
@@ -87,7 +87,7 @@ async function runChildWith(
     const result = await runPool(job, {
       request: createGeminiRequester({
         apiKey,
-        baseUrl: job.apiBaseUrl ?? base.url,
+        baseUrl: job.apiBaseUrl ?? base.value,
       }),
       emit,
       signal: interrupt.signal,

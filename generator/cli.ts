@@ -12,7 +12,7 @@ import { requestImageSize } from "../core/catalog.ts";
 import { MANIFEST_NAME } from "../core/files.ts";
 import { DEFAULTS } from "../core/limits.ts";
 import { PromptFileError, readPromptFile } from "../core/prompt_file.ts";
-import type { Result } from "../core/result.ts";
+import { refuse, type Result } from "../core/result.ts";
 import { scrubError, scrubValue } from "../core/scrub.ts";
 import { createGeminiRequester } from "../gemini/generate.ts";
 import { removeTempFiles, writeFileAtomic } from "../lib/storage.ts";
@@ -57,13 +57,17 @@ async function runCliWith(
     return 2;
   }
   const base = baseUrlFromEnv();
-  if (base.error) {
-    stderr.write(base.error);
+  if (!base.ok) {
+    stderr.write(base.problem.message);
     return 2;
   }
   const planned = await planFromFile(options, apiKey);
   if (!planned.ok) {
-    stderr.write(planned.message);
+    // Every field's message, one per line: the API's `fields`, as text.
+    const messages = Object.values(planned.problem.fields ?? {});
+    stderr.write(
+      (messages.length > 0 ? messages : [planned.problem.message]).join("\n"),
+    );
     return 2;
   }
   try {
@@ -75,7 +79,7 @@ async function runCliWith(
     return 2;
   }
 
-  const records = createCliRecords(planned.plan, `cli-${Date.now()}`);
+  const records = createCliRecords(planned.value, `cli-${Date.now()}`);
   const job: Job = {
     batchId: records.batch.id,
     model: records.batch.model,
@@ -113,7 +117,7 @@ async function runCliWith(
       if (line) stderr.write(line);
     };
     await runPool(job, {
-      request: createGeminiRequester({ apiKey, baseUrl: base.url }),
+      request: createGeminiRequester({ apiKey, baseUrl: base.value }),
       emit,
       signal: interrupt.signal,
       secrets: [apiKey],
@@ -153,7 +157,7 @@ async function runCliWith(
 async function planFromFile(
   options: CliOptions,
   apiKey: string,
-): Promise<{ ok: true; plan: BatchPlan } | { ok: false; message: string }> {
+): Promise<Result<BatchPlan>> {
   let prompts: string[];
   try {
     prompts = readPromptFile({
@@ -164,21 +168,12 @@ async function planFromFile(
     const why = error instanceof PromptFileError
       ? error.message
       : scrubError(error, [apiKey]);
-    return {
-      ok: false,
-      message: `Cannot read prompts file ${options.promptsFile}: ${why}`,
-    };
+    return refuse(
+      "invalid_input",
+      `Cannot read prompts file ${options.promptsFile}: ${why}`,
+    );
   }
-  const planned = planCliBatch(options.batch, prompts, [apiKey]);
-  if (!planned.ok) {
-    const messages = Object.values(planned.problem.fields ?? {});
-    return {
-      ok: false,
-      message: (messages.length > 0 ? messages : [planned.problem.message])
-        .join("\n"),
-    };
-  }
-  return { ok: true, plan: planned.value };
+  return planCliBatch(options.batch, prompts, [apiKey]);
 }
 
 /**

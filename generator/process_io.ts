@@ -5,6 +5,7 @@
  */
 import { scrub, scrubError } from "../core/scrub.ts";
 import { geminiBaseUrlProblem } from "../core/loopback.ts";
+import { refuse, type Result } from "../core/result.ts";
 
 export const KEY_VARIABLE = "GEMINI_API_KEY";
 /** The same variable the server reads (config.ts), with the same rule. */
@@ -31,13 +32,13 @@ export function takeApiKey(): string | undefined {
  * The base URL override from the environment: https, or plain http only to
  * this machine, since the key travels to it (K7).
  */
-export function baseUrlFromEnv(): { url?: string; error?: string } {
+export function baseUrlFromEnv(): Result<string | undefined> {
   const value = Deno.env.get(BASE_URL_VARIABLE)?.trim();
-  if (!value) return {};
+  if (!value) return { ok: true, value: undefined };
   const problem = geminiBaseUrlProblem(value);
   return problem
-    ? { error: `${BASE_URL_VARIABLE} ${problem}` }
-    : { url: value.replace(/\/+$/, "") };
+    ? refuse("invalid_input", `${BASE_URL_VARIABLE} ${problem}`)
+    : { ok: true, value: value.replace(/\/+$/, "") };
 }
 
 /**
