@@ -55,16 +55,20 @@ async function main() {
   );
   let server: Deno.HttpServer;
   try {
-    server = Deno.serve({
-      port: config.port,
-      hostname: config.host,
-      ...tls,
-      onListen({ hostname, port }) {
-        const scheme = tls ? "https" : "http";
-        const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
-        log.info(`BatchGen is listening on ${scheme}://${shown}:${port}`);
+    server = Deno.serve(
+      {
+        port: config.port,
+        hostname: config.host,
+        ...tls,
+        onListen({ hostname, port }) {
+          const scheme = tls ? "https" : "http";
+          const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
+          log.info(`BatchGen is listening on ${scheme}://${shown}:${port}`);
+        },
       },
-    }, (request, info) => app.fetch(request, { remoteAddr: info.remoteAddr }));
+      (request, info) =>
+        app.fetch(request, { remoteAddr: info.remoteAddr, tls: Boolean(tls) }),
+    );
   } catch (error) {
     return await cannotStart(
       tls

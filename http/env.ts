@@ -35,5 +35,9 @@ export interface AppEnv {
     /** What this request's connection allows (K7), decided once. */
     transport: Transport;
   };
-  Bindings: { remoteAddr?: { hostname: string } };
+  Bindings: {
+    remoteAddr?: { hostname: string };
+    /** The connection is the server's own TLS listener (not the URL's say). */
+    tls?: boolean;
+  };
 }

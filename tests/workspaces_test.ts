@@ -165,7 +165,8 @@ Deno.test("[workspaces] the cookie: HttpOnly, SameSite=Lax, Secure only over htt
   const https = await t.app.request(
     "https://127.0.0.1/history",
     { headers: { origin: "https://127.0.0.1" } },
-    { remoteAddr: { hostname: "127.0.0.1" } },
+    // As the TLS listener in main.ts reports it.
+    { remoteAddr: { hostname: "127.0.0.1" }, tls: true },
   );
   await https.body?.cancel();
   assert.equal(https.status, 200);

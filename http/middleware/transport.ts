@@ -4,13 +4,20 @@
  * tunnel or port-forwarder on this machine also connects from 127.0.0.1, so
  * loopback counts only when no proxy is declared (BATCHGEN_TRUST_PROXY) and
  * no proxy header says the request came through one.
+ *
+ * HTTPS is a fact of the connection (the server's TLS listener, passed in as
+ * the `tls` binding) or of the trusted proxy, never of the request URL: a
+ * client writes the request line itself, and an absolute-form target
+ * (`POST https://host/… HTTP/1.1` sent over plain HTTP) makes the URL say
+ * "https:".
  */
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv, Transport } from "../env.ts";
 
-export type { Transport };
 import { isLoopbackHost } from "../../core/loopback.ts";
+
+export type { Transport };
 
 const PROXY_HEADERS = [
   "forwarded",
@@ -32,15 +39,16 @@ function lastEntry(value: string | undefined): string | undefined {
 /** Puts the request's `Transport` on the context as `transport`. */
 export function transport({ trustProxy }: { trustProxy: boolean }) {
   return createMiddleware<AppEnv>(async function transport(c, next) {
-    const url = new URL(c.req.url);
+    const host = new URL(c.req.url).host;
+    const tls = c.env?.tls === true;
     const forwardedProto = trustProxy
       ? lastEntry(c.req.header("x-forwarded-proto"))
       : undefined;
-    const ownOrigins = new Set([url.origin]);
-    if (forwardedProto) ownOrigins.add(`${forwardedProto}://${url.host}`);
+    const ownOrigins = new Set([`${tls ? "https" : "http"}://${host}`]);
+    if (forwardedProto) ownOrigins.add(`${forwardedProto}://${host}`);
     c.set("transport", {
       https: isHttps(c, trustProxy),
-      secureCookies: url.protocol === "https:" || trustProxy,
+      secureCookies: tls || trustProxy,
       clientAddress: clientAddress(c, trustProxy),
       ownOrigins,
       keyProblem: keyTransportProblem(c, trustProxy),
@@ -50,7 +58,7 @@ export function transport({ trustProxy }: { trustProxy: boolean }) {
 }
 
 function isHttps(c: Context<AppEnv>, trustProxy: boolean): boolean {
-  if (new URL(c.req.url).protocol === "https:") return true;
+  if (c.env?.tls === true) return true;
   return trustProxy && lastEntry(c.req.header("x-forwarded-proto")) === "https";
 }
 
