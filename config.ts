@@ -47,6 +47,9 @@ const envSchema = z.object({
   ).optional(),
   BATCHGEN_CONFIRM_ABOVE_USD: z.coerce.number().min(0).max(LIMITS.budgetUsd)
     .default(5),
+  BATCHGEN_MAX_RUNNING: z.coerce.number().int().min(1).max(
+    LIMITS.maxRunning,
+  ).optional(),
 });
 
 export type { Config };
@@ -59,6 +62,7 @@ export class ConfigError extends Error {
 /** Parses the environment into a frozen `Config`. */
 export function loadConfig(
   env: Record<string, string | undefined> = Deno.env.toObject(),
+  totalMemoryBytes: number = systemMemoryBytes(),
 ): Config {
   const blanksRemoved = Object.fromEntries(
     Object.entries(env).filter(([, v]) => v !== undefined && v !== ""),
@@ -96,6 +100,7 @@ export function loadConfig(
     requestTimeoutMs: e.BATCHGEN_REQUEST_TIMEOUT_MS,
     maxAttempts: e.BATCHGEN_MAX_ATTEMPTS,
     confirmAboveUsd: e.BATCHGEN_CONFIRM_ABOVE_USD,
+    maxRunning: e.BATCHGEN_MAX_RUNNING ?? maxRunningFor(totalMemoryBytes),
     basicAuth: basic ? { username: basic[1]!, password: basic[2]! } : undefined,
     childEnv: pick(env, ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"]),
   });
@@ -108,4 +113,22 @@ function pick(env: Record<string, string | undefined>, names: string[]) {
     if (value) out[name] = value;
   }
   return out;
+}
+
+/**
+ * Generators that fit this machine: a generator peaks near 350 MB with large
+ * images (README, Performance), so one per 512 MB of memory, from 2 up to
+ * the limit.
+ */
+export function maxRunningFor(totalMemoryBytes: number): number {
+  const fit = Math.floor(totalMemoryBytes / (512 * 1024 * 1024));
+  return Math.min(LIMITS.maxRunning, Math.max(2, fit));
+}
+
+function systemMemoryBytes(): number {
+  try {
+    return Deno.systemMemoryInfo().total;
+  } catch {
+    return 0; // No --allow-sys: the smallest default.
+  }
 }

@@ -35,7 +35,7 @@ async function main() {
     log.info("recovered after an unclean stop", { ...recovered });
   }
 
-  const activeRuns = new ActiveRuns();
+  const activeRuns = new ActiveRuns({ maxTotal: config.maxRunning });
   const app = createApp({
     db,
     config,

@@ -18,6 +18,8 @@ export interface Config {
   maxAttempts: number;
   /** New batches from the form estimated above this many USD wait for a confirmation. */
   confirmAboveUsd: number;
+  /** Generators this instance runs at once (BATCHGEN_MAX_RUNNING). */
+  maxRunning: number;
   /** When set, every request must carry these HTTP Basic credentials. */
   basicAuth?: { username: string; password: string };
   /** What the generator child needs from this environment to start Deno (K4: nothing else). */

@@ -76,14 +76,26 @@ export function isSafeBatchId(id: string): boolean {
 
 // Record<ImageExtension, …> makes a new stored extension fail to type-check
 // until it has a MIME type here.
-const MIME_TYPES: Record<ImageExtension, string> = {
+const MIME_TYPES: Record<ImageExtension, ImageMimeType> = {
   png: "image/png",
   jpg: "image/jpeg",
   webp: "image/webp",
 };
 
+/** The media types BatchGen stores and serves, one per extension. */
+export const IMAGE_MIME_TYPES = [
+  "image/png",
+  "image/jpeg",
+  "image/webp",
+] as const;
+
+/** One of `IMAGE_MIME_TYPES`. */
+export type ImageMimeType = typeof IMAGE_MIME_TYPES[number];
+
 /** The MIME type of a stored extension. */
-export function mimeTypeOf(extension: ImageExtension): string {
+export function mimeTypeOf(
+  extension: ImageExtension,
+): ImageMimeType {
   return MIME_TYPES[extension];
 }
 

@@ -32,6 +32,13 @@ export const LIMITS = {
   keyChecksPerMinute: 20,
   /** Run starts (page and API) per client address per minute. */
   runStartsPerMinute: 30,
+  /**
+   * Tokens one answer can report for one count. Far above any real answer;
+   * an absurd figure from upstream is clamped to it, never trusted.
+   */
+  tokensPerAnswer: 10_000_000,
+  /** The most generators BATCHGEN_MAX_RUNNING may allow on one instance. */
+  maxRunning: 64,
   /** Batches running at the same time in one workspace. */
   runningBatchesPerWorkspace: 3,
 } as const;

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { DEFAULTS, LIMITS } from "./limits.ts";
 import type { Usage } from "./cost.ts";
-import { IMAGE_FILE_NAME } from "./files.ts";
+import { IMAGE_FILE_NAME, IMAGE_MIME_TYPES } from "./files.ts";
 import { geminiBaseUrlProblem } from "./loopback.ts";
 
 export const jobItemSchema = z.object({
@@ -66,11 +66,12 @@ export type FailureKind = typeof FAILURE_KINDS[number];
 
 // Keyed by `Usage` (core/cost.ts) so the event cannot drift from the type
 // that prices it.
+const tokens = z.number().int().min(0).max(LIMITS.tokensPerAnswer);
 const usageFields = {
-  promptTokens: z.number().int().min(0),
-  outputTokens: z.number().int().min(0),
-  imageTokens: z.number().int().min(0),
-  thoughtTokens: z.number().int().min(0),
+  promptTokens: tokens,
+  outputTokens: tokens,
+  imageTokens: tokens,
+  thoughtTokens: tokens,
 } satisfies Record<keyof Usage, z.ZodNumber>;
 
 export const eventSchema = z.discriminatedUnion("type", [
@@ -85,7 +86,8 @@ export const eventSchema = z.discriminatedUnion("type", [
     itemId: z.string(),
     // The parent joins this name to the batch's folder and records it.
     fileName: z.string().regex(IMAGE_FILE_NAME),
-    mimeType: z.string(),
+    // Only the types BatchGen stores and serves (checked on the bytes).
+    mimeType: z.enum(IMAGE_MIME_TYPES),
     bytes: z.number().int().min(0),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
     width: z.number().int().optional(),

@@ -5,6 +5,12 @@ export const RUNNING_CAP_MESSAGE =
   `At most ${LIMITS.runningBatchesPerWorkspace} batches can run at once in a workspace. ` +
   "Wait for one to finish or cancel it, then start this one again.";
 
+/** Why a run was refused when this instance already runs its maximum. */
+export function instanceFullMessage(max: number): string {
+  return `This BatchGen is already running its maximum of ${max} batches at once ` +
+    "(BATCHGEN_MAX_RUNNING). Try again when one of them finishes.";
+}
+
 /**
  * The runs in progress in this server process, by batch id. Holds only an
  * AbortController per batch — never a key (K6) — so Cancel and shutdown can
@@ -15,11 +21,25 @@ export class ActiveRuns {
   #runs = new Map<string, AbortController>();
   #workspaces = new Map<string, string>();
   readonly maxPerWorkspace: number;
+  /** Generators this instance runs at once, whatever their workspaces. */
+  readonly maxTotal: number;
 
   constructor(
-    { maxPerWorkspace = LIMITS.runningBatchesPerWorkspace as number } = {},
+    {
+      maxPerWorkspace = LIMITS.runningBatchesPerWorkspace as number,
+      maxTotal = Infinity,
+    } = {},
   ) {
     this.maxPerWorkspace = maxPerWorkspace;
+    this.maxTotal = maxTotal;
+  }
+
+  /**
+   * Whether the instance already runs its maximum (each run is one generator
+   * process). Check it right before `start()`, like `atCapacity`.
+   */
+  full(): boolean {
+    return this.#runs.size >= this.maxTotal;
   }
 
   /** Registers a run; undefined when the batch already has one. */

@@ -21,30 +21,44 @@ export interface AvailableModel {
 export type CheckKey = typeof checkKey;
 
 const MAX_TEXT = 500;
+/** One check lists at most this many pages: an upstream may page forever. */
+export const MAX_MODEL_PAGES = 5;
+/** One check, every page included, ends within this. */
+const CHECK_DEADLINE_MS = 20_000;
 
 /** Lists the image models `apiKey` can use, or explains why it cannot. */
 export async function checkKey(
   apiKey: string,
   baseUrl: string,
-  { signal, timeoutMs = 20_000 }: { signal?: AbortSignal; timeoutMs?: number } =
-    {},
+  { signal, timeoutMs = CHECK_DEADLINE_MS }: {
+    signal?: AbortSignal;
+    timeoutMs?: number;
+  } = {},
 ): Promise<Result<AvailableModel[]>> {
   const ai = createGeminiClient({ apiKey, baseUrl, timeoutMs });
   const { scrub } = createScrubber([apiKey]);
+  // One deadline for the whole check, and the request's own signal: when the
+  // client goes, so does the key (K6).
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const abortSignal = signal ? AbortSignal.any([signal, deadline]) : deadline;
   try {
     const models: AvailableModel[] = [];
-    // The request's own signal: when the client goes, so does the key (K6).
     const pager = await ai.models.list({
-      config: { pageSize: 1000, abortSignal: signal },
+      config: { pageSize: 1000, abortSignal },
     });
-    for await (const model of pager) {
-      const id = scrub((model.name ?? "").replace(/^models\//, ""));
-      if (!id || !isImageModel(id, model.supportedActions)) continue;
-      models.push({
-        id,
-        displayName: scrub(model.displayName ?? id).slice(0, MAX_TEXT),
-        known: findModel(id),
-      });
+    for (let pages = 1;; pages++) {
+      for (const model of pager.page) {
+        const id = scrub((model.name ?? "").replace(/^models\//, ""))
+          .slice(0, MAX_TEXT);
+        if (!id || !isImageModel(id, model.supportedActions)) continue;
+        models.push({
+          id,
+          displayName: scrub(model.displayName ?? id).slice(0, MAX_TEXT),
+          known: findModel(id),
+        });
+      }
+      if (!pager.hasNextPage() || pages >= MAX_MODEL_PAGES) break;
+      await pager.nextPage();
     }
     return { ok: true, value: models };
   } catch (error) {
@@ -62,6 +76,12 @@ function describeFailure(
   error: unknown,
   scrub: (text: string) => string,
 ): Result<never> {
+  if (error instanceof DOMException && error.name === "TimeoutError") {
+    return refuse(
+      "google_unreachable",
+      "Could not check the key: Google did not finish answering in time.",
+    );
+  }
   if (error instanceof RedirectRefusedError) {
     return refuse("google_error", `Could not check the key: ${error.message}.`);
   }

@@ -15,7 +15,11 @@ import {
   recordImage,
   settleBatch,
 } from "../db/run_queries.ts";
-import { parseImageFileName } from "../core/files.ts";
+import {
+  type ImageFileNameParts,
+  mimeTypeOf,
+  parseImageFileName,
+} from "../core/files.ts";
 import { IN_RUN, INTERRUPTED_BY_CRASH } from "../core/status.ts";
 import { imageDimensions, sniffMimeType } from "../lib/image_info.ts";
 import { removeTempFiles, sha256Hex } from "../lib/storage.ts";
@@ -59,15 +63,16 @@ async function adoptFile(
   batchId: string,
   dir: string,
   fileName: string,
-  { position, imageIndex }: { position: number; imageIndex: number },
+  { position, imageIndex, extension }: ImageFileNameParts,
 ): Promise<boolean> {
   const item = await findItemAt(db, batchId, position, imageIndex);
   if (!item) return false;
   const existing = await findImageOfItem(db, item.id);
   if (existing?.fileName === fileName) return false;
   const bytes = await Deno.readFile(join(dir, fileName));
+  // Only a file whose bytes are what its name says is adopted.
   const mimeType = sniffMimeType(bytes);
-  if (!mimeType) return false;
+  if (!mimeType || mimeType !== mimeTypeOf(extension)) return false;
   const size = imageDimensions(bytes);
   await recordImage(db, batchId, item.id, {
     fileName,

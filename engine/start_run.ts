@@ -9,7 +9,7 @@ import { budgetProblem, parseBudgetChange } from "../core/budget.ts";
 import { refuse, type Result } from "../core/result.ts";
 import { scrubError } from "../core/scrub.ts";
 import { setBatchBudget } from "../db/batch_queries.ts";
-import { RUNNING_CAP_MESSAGE } from "./active_runs.ts";
+import { instanceFullMessage, RUNNING_CAP_MESSAGE } from "./active_runs.ts";
 import type { EngineDeps } from "./deps.ts";
 import { runBatch, type RunUpdate } from "./run_batch.ts";
 
@@ -37,6 +37,13 @@ export async function claimRun(
   if (problem) return refuse("budget_unenforceable", problem);
   // No await between the capacity check and start(): two concurrent starts
   // cannot both pass.
+  if (deps.activeRuns.full()) {
+    return refuse(
+      "server_busy",
+      instanceFullMessage(deps.activeRuns.maxTotal),
+      { retryAfterSeconds: 30 },
+    );
+  }
   if (deps.activeRuns.atCapacity(batch.workspaceId)) {
     return refuse("too_many_running", RUNNING_CAP_MESSAGE);
   }

@@ -19,10 +19,22 @@ export class RedirectRefusedError extends Error {
 }
 
 /**
- * `fetch` that hands a 3xx back instead of following it: fetch would send
- * the request again, `x-goog-api-key` included, to wherever `Location` says.
+ * The most BatchGen reads of an error body: Google's are a few KB, and every
+ * byte read is scrubbed, so an upstream cannot make one request cost the
+ * server seconds and gigabytes.
  */
-export const fetchWithoutRedirects: typeof fetch = async (input, init) => {
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+/** The most it reads of a successful answer: a 4K image in base64, with room. */
+export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * `fetch` for Google: it hands a 3xx back instead of following it (fetch
+ * would send the request again, `x-goog-api-key` included, to wherever
+ * `Location` says), and it reads at most a bounded part of any body, so an
+ * endless or huge answer ends where the bound does.
+ */
+export const fetchForGoogle: typeof fetch = async (input, init) => {
   const response = await fetch(input, { ...init, redirect: "manual" });
   if (
     response.type === "opaqueredirect" ||
@@ -31,8 +43,34 @@ export const fetchWithoutRedirects: typeof fetch = async (input, init) => {
     await response.body?.cancel();
     throw new RedirectRefusedError(response.status);
   }
-  return response;
+  return limitBody(
+    response,
+    response.ok ? MAX_BODY_BYTES : MAX_ERROR_BODY_BYTES,
+  );
 };
+
+/** `response` with its body cut after `maxBytes` (the rest is never read). */
+export function limitBody(response: Response, maxBytes: number): Response {
+  if (!response.body) return response;
+  let seen = 0;
+  const limited = response.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        const room = maxBytes - seen;
+        seen += chunk.length;
+        controller.enqueue(
+          chunk.length > room ? chunk.subarray(0, room) : chunk,
+        );
+        if (seen >= maxBytes) controller.terminate();
+      },
+    }),
+  );
+  return new Response(limited, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
+}
 
 /** Options of `createGeminiClient`. */
 export interface GeminiClientOptions {
@@ -54,7 +92,7 @@ export function createGeminiClient(options: GeminiClientOptions): GoogleGenAI {
       ...(options.timeoutMs === undefined
         ? {}
         : { timeout: options.timeoutMs }),
-      fetch: fetchWithoutRedirects,
+      fetch: fetchForGoogle,
     },
   });
 }

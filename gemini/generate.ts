@@ -4,6 +4,7 @@
  * concatenates every inline part, thought drafts included (gemini-api.md §2.3).
  */
 import type { Usage } from "../core/cost.ts";
+import { LIMITS } from "../core/limits.ts";
 import { scrub } from "../core/scrub.ts";
 import { classifyError, type Failure } from "./errors.ts";
 import { createGeminiClient } from "./client.ts";
@@ -212,10 +213,11 @@ function str(value: unknown): string | undefined {
   return typeof value === "string" && value.length > 0 ? value : undefined;
 }
 
+/** A token count from upstream: a whole number from 0 to the limit. */
 function count(value: unknown, name: string): number {
   const n = field(value, name);
   return typeof n === "number" && Number.isFinite(n) && n > 0
-    ? Math.floor(n)
+    ? Math.min(Math.floor(n), LIMITS.tokensPerAnswer)
     : 0;
 }
 

@@ -5,7 +5,11 @@
 import type { JobItem, SavedImage } from "../core/protocol.ts";
 import { imageDimensions, sniffMimeType } from "../lib/image_info.ts";
 import { sha256Hex, writeFileAtomic } from "../lib/storage.ts";
-import { extensionForMimeType, imageFileName } from "../core/files.ts";
+import {
+  extensionForMimeType,
+  imageFileName,
+  mimeTypeOf,
+} from "../core/files.ts";
 
 export type { SavedImage };
 
@@ -17,7 +21,12 @@ export type { SavedImage };
 export class UnsupportedImageTypeError extends Error {
   override name = "UnsupportedImageTypeError";
   constructor(readonly mimeType: string) {
-    super(`Google returned an image type BatchGen cannot store: ${mimeType}`);
+    // Upstream text: only the characters a media type is made of, shortened.
+    super(
+      `Google returned an image type BatchGen cannot store: ${
+        mimeType.replace(/[^\w.+/-]/g, "").slice(0, 60) || "unknown"
+      }`,
+    );
   }
 }
 
@@ -28,10 +37,14 @@ export async function saveImage(
   image: { bytes: Uint8Array; mimeType: string },
 ): Promise<SavedImage> {
   const { bytes } = image;
-  // Trust Google's MIME type; fall back to the magic bytes when it is absent.
-  const mimeType = image.mimeType || sniffMimeType(bytes) || "unknown";
-  const extension = extensionForMimeType(mimeType);
-  if (!extension) throw new UnsupportedImageTypeError(mimeType);
+  // The bytes decide, not the label Google put on them: only a PNG, JPEG or
+  // WebP is stored, and it is served under its own type, whatever was said.
+  const sniffed = sniffMimeType(bytes);
+  const extension = sniffed ? extensionForMimeType(sniffed) : undefined;
+  if (!sniffed || !extension) {
+    throw new UnsupportedImageTypeError(image.mimeType || "unknown");
+  }
+  const mimeType = mimeTypeOf(extension);
   const fileName = imageFileName(item.position, item.imageIndex, extension);
   const [sha256] = await Promise.all([
     sha256Hex(bytes),

@@ -22,6 +22,7 @@ const STATUS: Record<ProblemCode, ContentfulStatusCode> = {
   google_error: 502,
   google_unreachable: 502,
   too_many_running: 409,
+  server_busy: 503,
   already_running: 409,
   running: 409,
   not_found: 404,
@@ -50,6 +51,9 @@ export function isApiRequest(c: Context): boolean {
 /** The API's error answer for a problem. */
 export function apiProblem(c: Context, problem: Problem): Response {
   const { code, message, ...extra } = problem;
+  if (problem.retryAfterSeconds !== undefined) {
+    c.header("Retry-After", String(problem.retryAfterSeconds));
+  }
   return c.json({ error: { code, message, ...extra } }, statusOf(code));
 }
 

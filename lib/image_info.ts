@@ -3,6 +3,8 @@
  * the generator can report width/height without decoding whole images.
  */
 
+import type { ImageMimeType } from "../core/files.ts";
+
 /** Pixel dimensions of an image. */
 export interface ImageDimensions {
   width: number;
@@ -28,7 +30,9 @@ export function imageDimensions(
 }
 
 /** Recognises PNG, JPEG and WebP by their magic bytes. */
-export function sniffMimeType(bytes: Uint8Array): string | undefined {
+export function sniffMimeType(
+  bytes: Uint8Array,
+): ImageMimeType | undefined {
   if (PNG_SIGNATURE.every((b, i) => bytes[i] === b)) return "image/png";
   if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) {
     return "image/jpeg";

@@ -69,7 +69,7 @@ export async function startTestApp(
     db,
     config,
     log,
-    activeRuns: new ActiveRuns(),
+    activeRuns: new ActiveRuns({ maxTotal: config.maxRunning }),
     spawn: (job, options) =>
       spawnGenerator(job, {
         ...options,

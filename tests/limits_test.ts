@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { createApp } from "../app.ts";
+import { maxRunningFor } from "../config.ts";
 import type { AppDeps } from "../http/env.ts";
 import type { GeneratorEvent } from "../core/protocol.ts";
 import { LIMITS } from "../core/limits.ts";
@@ -308,4 +309,59 @@ Deno.test("[limits] concurrent run starts in one workspace never exceed the cap"
   for (const response of responses) {
     if (!response.bodyUsed) await response.text();
   }
+});
+
+Deno.test("[limits] an instance runs at most BATCHGEN_MAX_RUNNING generators, whatever the workspaces; then 503 with Retry-After", async () => {
+  await using t = await startTestApp({ env: { BATCHGEN_MAX_RUNNING: "2" } });
+  assert.equal(t.config.maxRunning, 2);
+  assert.equal(t.deps.activeRuns.maxTotal, 2);
+  t.deps.spawn = blockingSpawn;
+  const run = async (cookie: string, id: string) =>
+    await t.request(`/api/batches/${id}/run`, {
+      method: "POST",
+      headers: { cookie, "x-goog-api-key": TEST_KEY },
+    });
+  const streams: Response[] = [];
+  // Three fresh workspaces from one address: the per-workspace cap alone
+  // would let each run.
+  const runs: { cookie: string; id: string }[] = [];
+  for (let i = 0; i < 3; i++) {
+    const cookie = await newWorkspace(t);
+    const { id } = await createBatchViaApi(t, {
+      prompts: [`gull ${i}`],
+      model: MODEL,
+    }, { cookie });
+    runs.push({ cookie, id });
+  }
+  for (const { cookie, id } of runs.slice(0, 2)) {
+    const response = await run(cookie, id);
+    assert.equal(response.status, 200);
+    streams.push(response);
+  }
+  const third = runs[2]!;
+  const refused = await run(third.cookie, third.id);
+  const body = await expectJson(refused, 503);
+  assert.equal(body.error.code, "server_busy");
+  assert.match(body.error.message, /maximum of 2 batches at once/);
+  assert.equal(refused.headers.get("retry-after"), "30");
+  const page = await t.request(`/batches/${third.id}/run`, {
+    method: "POST",
+    headers: { cookie: third.cookie, "HX-Request": "true" },
+    body: form({ apiKey: TEST_KEY }),
+  });
+  const { doc } = await expectHtml(page, 503);
+  assert.match(
+    text(doc.querySelector(`#run-${third.id}.run-refused`)),
+    /BATCHGEN_MAX_RUNNING/,
+  );
+  t.deps.activeRuns.abortAll();
+  for (const response of streams) await response.text();
+});
+
+Deno.test("[limits] BATCHGEN_MAX_RUNNING defaults to what the machine's memory holds", () => {
+  const GiB = 1024 ** 3;
+  assert.equal(maxRunningFor(0), 2);
+  assert.equal(maxRunningFor(2 * GiB), 4);
+  assert.equal(maxRunningFor(8 * GiB), 16);
+  assert.equal(maxRunningFor(1024 * GiB), LIMITS.maxRunning);
 });
