@@ -78,7 +78,7 @@ export const batchInputSchema = z.object({
 }).superRefine((input, ctx) => {
   // A key pasted into the wrong box would be stored and sent to Google as
   // prompt text (K1): refuse it and point to the key field.
-  const pasted = input.prompts.findIndex(looksLikeApiKey);
+  const pasted = keyLines(input.prompts)[0] ?? -1;
   if (pasted >= 0 || looksLikeApiKey(input.title)) {
     ctx.addIssue({
       code: "custom",
@@ -113,6 +113,37 @@ export const batchInputSchema = z.object({
     });
   }
 });
+
+/**
+ * Indexes of the lines that hold a key-shaped token. A key wrapped by the
+ * prompt box arrives as two lines, so each line is also read joined with the
+ * next, and both halves count.
+ */
+export function keyLines(lines: readonly string[]): number[] {
+  const found = new Set<number>();
+  const alone = lines.map(looksLikeApiKey);
+  lines.forEach((line, i) => {
+    if (alone[i]) found.add(i);
+    const next = lines[i + 1];
+    // Only a token that needs both lines is a wrapped one.
+    if (
+      next !== undefined && !alone[i] && !alone[i + 1] &&
+      looksLikeApiKey(line + next)
+    ) found.add(i).add(i + 1);
+  });
+  return [...found].sort((a, b) => a - b);
+}
+
+/**
+ * The text of a refused form without its key-shaped lines, to show again:
+ * a refused key is never sent back to the browser (K2).
+ */
+export function withoutKeyLines(text: string): string {
+  const lines = text.split(/\r?\n/);
+  const trimmed = lines.map((line) => line.trim());
+  const drop = new Set(keyLines(trimmed));
+  return lines.filter((_, i) => !drop.has(i)).join("\n");
+}
 
 export type BatchInput = z.infer<typeof batchInputSchema> & {
   /** The size stored, shown and priced (the model's default when not given). */

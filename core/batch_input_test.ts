@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseBatchInput } from "./batch_input.ts";
+import { keyLines, parseBatchInput, withoutKeyLines } from "./batch_input.ts";
 
 const base = { model: "gemini-nano-banana-2.1", prompts: ["a fox"] };
 
@@ -27,5 +27,19 @@ Deno.test("parseBatchInput() refuses an API key pasted as a prompt or title, and
   assert.equal(
     parseBatchInput({ ...base, prompts: ["FAQ.html page mock-up"] }).ok,
     true,
+  );
+});
+
+Deno.test("keyLines() finds a key on one line or wrapped over two; withoutKeyLines() drops them", () => {
+  const key = "AIzaSyCanaryKey0123456789abcdefghijklmn";
+  assert.deepEqual(keyLines(["a fox", key, "a wren"]), [1]);
+  assert.deepEqual(
+    keyLines(["a fox", key.slice(0, 20), key.slice(20), "a wren"]),
+    [1, 2],
+  );
+  assert.deepEqual(keyLines(["a fox", "FAQ.html page", "a wren"]), []);
+  assert.equal(
+    withoutKeyLines(`a fox\r\n  ${key.slice(0, 12)}\n${key.slice(12)}\na wren`),
+    "a fox\na wren",
   );
 });

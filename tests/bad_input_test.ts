@@ -626,6 +626,48 @@ const ROWS: Row[] = [
     phrase: /^$/,
   },
   {
+    name: "static: a name that is an Object prototype property",
+    path: "/static/constructor",
+    status: 404,
+    phrase: /Not found/,
+  },
+  {
+    name: "static: __proto__",
+    path: "/static/__proto__",
+    status: 404,
+    phrase: /Not found/,
+  },
+  {
+    name: "form: a key wrapped over two lines of the prompt box",
+    method: "POST",
+    path: "/batches",
+    body: formFields({
+      prompts: "a kestrel\nAIzaSyCanaryKey0123456\n789abcdefghijklmn\na wren",
+    }),
+    status: 422,
+    phrase: /looks like an API key/,
+  },
+  {
+    name: "form: the key pasted as a prompt is refused and not shown again",
+    method: "POST",
+    path: "/batches",
+    body: formFields({ prompts: `a kestrel\n${TEST_KEY}\na wren` }),
+    status: 422,
+    phrase: /looks like an API key/,
+    check: (body) => {
+      assert.match(body, /a kestrel\s+a wren/, "the other prompts are kept");
+    },
+  },
+  {
+    name: "api: a new-format key split across two prompts",
+    method: "POST",
+    path: "/api/batches",
+    headers: JSON_TYPE,
+    body: batchJson({ prompts: ["AQ.Ab8RN6Lk", "TestKeyCanary0123456789"] }),
+    status: 422,
+    phrase: /looks like an API key/,
+  },
+  {
     name: "a cross-site form post",
     method: "POST",
     path: "/batches",

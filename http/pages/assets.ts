@@ -26,7 +26,9 @@ export function assetRoutes() {
   const cache = new Map<string, Uint8Array>();
   const app = new Hono();
   app.get("/static/:name", async (c) => {
-    const asset = ASSETS[c.req.param("name")];
+    // Own keys only: `constructor` or `__proto__` are no assets.
+    const name = c.req.param("name");
+    const asset = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
     if (!asset) return c.text("Not found", 404);
     let body = cache.get(asset.url);
     if (!body) {

@@ -8,7 +8,11 @@ import {
   listImages,
   listItems,
 } from "../../db/batch_queries.ts";
-import { parseBatchInput, planBatch } from "../../core/batch_input.ts";
+import {
+  parseBatchInput,
+  planBatch,
+  withoutKeyLines,
+} from "../../core/batch_input.ts";
 import {
   DEFAULT_MODEL_ID,
   findModel,
@@ -109,7 +113,11 @@ export function batchRoutes(deps: AppDeps) {
         c,
         "New batch",
         <NewBatchPage
-          values={form.values}
+          values={{
+            ...form.values,
+            prompts: withoutKeyLines(form.values.prompts ?? ""),
+            title: withoutKeyLines(form.values.title ?? ""),
+          }}
           errors={errors}
           defaultConcurrency={config.concurrency}
         />,
