@@ -11,6 +11,7 @@ import {
   readableForm,
   securityHeaders,
 } from "./http/middleware/headers.ts";
+import { allowedHosts } from "./http/middleware/allowed_hosts.ts";
 import { createRateLimits } from "./http/middleware/rate_limit.ts";
 import { rateLimited } from "./http/middleware/rate_limited.tsx";
 import { sameOrigin } from "./http/middleware/same_origin.ts";
@@ -33,6 +34,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   // The connection's facts first: every later step reads them (K7).
   app.use(transport({ trustProxy: config.trustProxy }));
+  app.use(allowedHosts(config.allowedHosts));
   app.use(securityHeaders());
   app.use(cacheRules());
   if (config.basicAuth) {

@@ -6,7 +6,11 @@
 import { z } from "zod";
 import { join, resolve } from "node:path";
 import { DEFAULTS, LIMITS } from "./core/limits.ts";
-import { geminiBaseUrlProblem, GOOGLE_API_BASE_URL } from "./core/loopback.ts";
+import {
+  geminiBaseUrlProblem,
+  GOOGLE_API_BASE_URL,
+  isLoopbackHost,
+} from "./core/loopback.ts";
 import type { Config } from "./core/config.ts";
 
 export { GOOGLE_API_BASE_URL };
@@ -47,6 +51,10 @@ const envSchema = z.object({
   ).optional(),
   BATCHGEN_CONFIRM_ABOVE_USD: z.coerce.number().min(0).max(LIMITS.budgetUsd)
     .default(5),
+  BATCHGEN_ALLOWED_HOSTS: z.string().regex(
+    /^\s*(\*|[a-z0-9.\-\[\]:]+)(\s*,\s*[a-z0-9.\-\[\]:]+)*\s*$/i,
+    "must be a comma-separated list of host names (no ports), or *",
+  ).optional(),
   BATCHGEN_MAX_RUNNING: z.coerce.number().int().min(1).max(
     LIMITS.maxRunning,
   ).optional(),
@@ -101,6 +109,7 @@ export function loadConfig(
     maxAttempts: e.BATCHGEN_MAX_ATTEMPTS,
     confirmAboveUsd: e.BATCHGEN_CONFIRM_ABOVE_USD,
     maxRunning: e.BATCHGEN_MAX_RUNNING ?? maxRunningFor(totalMemoryBytes),
+    allowedHosts: allowedHosts(e.BATCHGEN_ALLOWED_HOSTS, e.HOST),
     basicAuth: basic ? { username: basic[1]!, password: basic[2]! } : undefined,
     childEnv: pick(env, ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"]),
   });
@@ -131,4 +140,22 @@ function systemMemoryBytes(): number {
   } catch {
     return 0; // No --allow-sys: the smallest default.
   }
+}
+
+/**
+ * The `Host` names this instance answers to (DNS rebinding): the list given,
+ * or, bound to loopback, the loopback names; `undefined` answers to any.
+ */
+function allowedHosts(
+  list: string | undefined,
+  host: string,
+): readonly string[] | undefined {
+  if (list?.trim() === "*") return undefined;
+  if (list) {
+    return list.split(",").map((h) => h.trim().toLowerCase()).filter(Boolean);
+  }
+  const bare = host.replace(/^\[|\]$/g, "");
+  return bare === "localhost" || isLoopbackHost(bare)
+    ? ["localhost", "127.0.0.1", "[::1]"]
+    : undefined;
 }

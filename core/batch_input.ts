@@ -142,6 +142,7 @@ export function withoutKeyLines(text: string): string {
   const lines = text.split(/\r?\n/);
   const trimmed = lines.map((line) => line.trim());
   const drop = new Set(keyLines(trimmed));
+  if (drop.size === 0) return text;
   return lines.filter((_, i) => !drop.has(i)).join("\n");
 }
 

@@ -18,6 +18,8 @@ export interface Config {
   maxAttempts: number;
   /** New batches from the form estimated above this many USD wait for a confirmation. */
   confirmAboveUsd: number;
+  /** `Host` names answered (lower case, no port); undefined: any. */
+  allowedHosts?: readonly string[];
   /** Generators this instance runs at once (BATCHGEN_MAX_RUNNING). */
   maxRunning: number;
   /** When set, every request must carry these HTTP Basic credentials. */

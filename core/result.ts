@@ -28,6 +28,7 @@ export const PROBLEM_CODES = [
   "bad_request",
   "rate_limited",
   "cross_origin",
+  "unknown_host",
   "unauthorized",
   "internal",
 ] as const;

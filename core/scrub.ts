@@ -9,8 +9,20 @@
  * - for each secret given: every run of 8+ characters that also occurs in the
  *   secret, in its raw, URL-encoded, JSON-escaped, base64 and base64url forms,
  *   also when the run is broken up by whitespace or line breaks (also
- *   JSON-escaped ones, `\n`).
+ *   JSON-escaped ones, `\n`);
+ * - the same runs however they are spelt (see `scrub_normalize.ts`): in any
+ *   case, fullwidth or otherwise NFKC-equivalent, as HTML entities, `%XX`,
+ *   `\uXXXX` or `\xXX` escapes, interleaved with separators or invisible
+ *   characters; and in the secret's hex (16+ digits), base32 and reversed
+ *   forms as well.
  */
+
+import {
+  BREAK,
+  foldedView,
+  literalView,
+  type View,
+} from "./scrub_normalize.ts";
 
 export const REDACTED = "[REDACTED]";
 
@@ -46,10 +58,12 @@ export interface Scrubber {
  * scrubber and keeps it.
  */
 export function createScrubber(secrets: readonly string[] = []): Scrubber {
-  const removers = secrets.filter((s) => s).map(fragmentRemover);
+  const short = secrets.filter((s) => s.length >= 4 && s.length < 8);
+  const windows = secrets.filter((s) => s.length >= 8).map(secretWindows);
   function scrubText(text: string): string {
     let out = text;
-    for (const remove of removers) out = remove(out);
+    for (const secret of short) out = out.split(secret).join(REDACTED);
+    if (windows.length > 0) out = removeWindows(out, windows);
     for (const pattern of KEY_SHAPED) {
       out = out.replace(
         pattern,
@@ -92,6 +106,7 @@ export function scrubValue<T>(value: T, secrets: readonly string[] = []): T {
   return createScrubber(secrets).scrubValue(value);
 }
 
+/** The forms a secret's fragments are looked for in, as the old scrubber did. */
 function encodings(secret: string): string[] {
   const forms = new Set<string>([secret]);
   forms.add(encodeURIComponent(secret));
@@ -113,56 +128,109 @@ function toBase64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
-/** A function removing `secret`'s fragments from a text. */
-function fragmentRemover(secret: string): (text: string) => string {
-  if (secret.length < FRAGMENT_LENGTH) {
-    return secret.length >= 4
-      ? (text) => text.split(secret).join(REDACTED)
-      : (text) => text;
-  }
-  const windows = new Set<string>();
-  for (const form of encodings(secret)) {
-    for (let i = 0; i + FRAGMENT_LENGTH <= form.length; i++) {
-      windows.add(form.slice(i, i + FRAGMENT_LENGTH));
+/** RFC 4648 base32, unpadded. */
+function toBase32(bytes: Uint8Array): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let out = "";
+  let value = 0;
+  let bits = 0;
+  for (const b of bytes) {
+    value = ((value << 8) | b) & 0xfff;
+    for (bits += 8; bits >= 5; bits -= 5) {
+      out += alphabet[(value >> (bits - 5)) & 31];
     }
   }
-  return (text) => removeWindows(text, windows);
+  return bits > 0 ? out + alphabet[(value << (5 - bits)) & 31] : out;
 }
 
-/** Removes every run of text covered by one of `windows`. */
-function removeWindows(text: string, windows: ReadonlySet<string>): string {
-  // Scan the text with whitespace taken out, so a secret split across lines
-  // is still found, and map each hit back to the original positions. The
-  // escapes `\n`, `\r` and `\t` count as whitespace too: a split secret in a
-  // JSON-escaped text (a log line, an error body) is still the secret.
-  const positions: number[] = [];
-  let compact = "";
-  for (let i = 0; i < text.length; i++) {
-    if (/\s/.test(text[i]!)) continue;
-    if (text[i] === "\\" && /[nrt]/.test(text[i + 1] ?? "")) {
-      i++;
-      continue;
+function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+const reversed = (text: string) => [...text].reverse().join("");
+
+/** Hex windows are twice as long: 8 key bytes, so random hex hardly matches. */
+const HEX_WINDOW = 2 * FRAGMENT_LENGTH;
+
+interface SecretWindows {
+  /** Exact windows of `encodings()`, scanned in `literalView`. */
+  literal: Set<string>;
+  /** Folded windows of every form, scanned in `foldedView`. */
+  folded: Set<string>;
+  /** Folded hex windows, `HEX_WINDOW` long, scanned in `foldedView`. */
+  hex: Set<string>;
+}
+
+function secretWindows(secret: string): SecretWindows {
+  const folded: string[] = [];
+  const hex: string[] = [];
+  for (const s of [secret, reversed(secret)]) {
+    const bytes = new TextEncoder().encode(s);
+    folded.push(...encodings(s));
+    // Like base64's three, five alignments cover base32's 5-byte groups.
+    for (let shift = 0; shift < 5; shift++) {
+      folded.push(toBase32(bytes.subarray(shift)));
     }
-    positions.push(i);
-    compact += text[i];
+    hex.push(toHex(bytes));
   }
+  // Reading a form backwards also covers the reversed hex, base64, … of a key.
+  const fold = (form: string) => foldedView(form).text;
+  const both = (form: string) => [form, reversed(form)];
+  return {
+    literal: windowsOf(encodings(secret), FRAGMENT_LENGTH),
+    folded: windowsOf(folded.map(fold).flatMap(both), FRAGMENT_LENGTH),
+    hex: windowsOf(hex.flatMap(both), HEX_WINDOW),
+  };
+}
+
+function windowsOf(forms: readonly string[], size: number): Set<string> {
+  const windows = new Set<string>();
+  for (const form of forms) {
+    for (let i = 0; i + size <= form.length; i++) {
+      const window = form.slice(i, i + size);
+      if (!window.includes(BREAK)) windows.add(window);
+    }
+  }
+  return windows;
+}
+
+/** Replaces every run of text covered by one of the windows with `REDACTED`. */
+function removeWindows(
+  text: string,
+  secrets: readonly SecretWindows[],
+): string {
+  // The literal view finds what the folded one cannot, such as a base64 run
+  // whose `+` and `/` (skipped when folding) leave fewer than 8 characters.
+  const literal = literalView(text);
+  const folded = foldedView(text);
   const hit = new Uint8Array(text.length);
-  let found = false;
-  for (let i = 0; i + FRAGMENT_LENGTH <= compact.length; i++) {
-    if (!windows.has(compact.slice(i, i + FRAGMENT_LENGTH))) continue;
-    found = true;
-    const from = positions[i]!;
-    const to = positions[i + FRAGMENT_LENGTH - 1]!;
-    hit.fill(1, from, to + 1);
+  for (const windows of secrets) {
+    markHits(literal, windows.literal, FRAGMENT_LENGTH, hit);
+    markHits(folded, windows.folded, FRAGMENT_LENGTH, hit);
+    markHits(folded, windows.hex, HEX_WINDOW, hit);
   }
-  if (!found) return text;
-  let out = "";
-  for (let i = 0; i < text.length; i++) {
-    if (!hit[i]) {
-      out += text[i];
-    } else if (i === 0 || !hit[i - 1]) {
-      out += REDACTED;
-    }
+  let start = hit.indexOf(1);
+  if (start < 0) return text;
+  let out = text.slice(0, start);
+  while (start >= 0) {
+    const end = hit.indexOf(0, start);
+    if (end < 0) return out + REDACTED;
+    start = hit.indexOf(1, end);
+    out += REDACTED + text.slice(end, start < 0 ? text.length : start);
   }
   return out;
+}
+
+function markHits(
+  view: View,
+  windows: Set<string>,
+  size: number,
+  hit: Uint8Array,
+) {
+  const { text, from, to } = view;
+  for (let i = 0; i + size <= text.length; i++) {
+    if (windows.has(text.slice(i, i + size))) {
+      hit.fill(1, from[i], to[i + size - 1]);
+    }
+  }
 }

@@ -34,6 +34,7 @@ const STATUS: Record<ProblemCode, ContentfulStatusCode> = {
   bad_request: 400,
   rate_limited: 429,
   cross_origin: 403,
+  unknown_host: 421,
   unauthorized: 401,
   internal: 500,
 };

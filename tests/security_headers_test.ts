@@ -365,3 +365,36 @@ Deno.test("[headers] the inline-script check itself catches each kind", () => {
   assertNoInlineScript(as("<p>a &quot;wren&quot; onload=alert(1)</p>"));
   assertNoInlineScript(as('<script src="/static/htmx.min.js"></script>'));
 });
+
+Deno.test("[hosts] bound to loopback, only loopback names are answered (DNS rebinding); BATCHGEN_ALLOWED_HOSTS adds names", async () => {
+  await using t = await startTestApp();
+  const get = (host: string, app = t.app) =>
+    app.request("http://127.0.0.1:8000/", { headers: { host } }, {
+      remoteAddr: { hostname: "127.0.0.1" },
+    });
+  for (const host of ["127.0.0.1:8000", "localhost:8000", "[::1]:8000"]) {
+    const response = await get(host);
+    await response.body?.cancel();
+    assert.equal(response.status, 200, host);
+  }
+  for (const host of ["rebind.attacker.example:8000", "127.0.0.1.nip.io"]) {
+    const response = await get(host);
+    assert.equal(response.status, 421, host);
+    assert.match(await response.text(), /BATCHGEN_ALLOWED_HOSTS/);
+  }
+  const api = await t.app.request("http://127.0.0.1:8000/api/batches", {
+    headers: { host: "rebind.attacker.example" },
+  }, { remoteAddr: { hostname: "127.0.0.1" } });
+  assert.equal(api.status, 421);
+  assert.equal((await api.json()).error.code, "unknown_host");
+
+  await using named = await startTestApp({
+    env: { BATCHGEN_ALLOWED_HOSTS: "batchgen.example, localhost" },
+  });
+  const ok = await get("batchgen.example", named.app);
+  await ok.body?.cancel();
+  assert.equal(ok.status, 200);
+  const refused = await get("127.0.0.1:8000", named.app);
+  await refused.body?.cancel();
+  assert.equal(refused.status, 421);
+});

@@ -150,12 +150,15 @@ class ConsoleRecorder {
     // Serialised right away: the arguments are live objects in the page.
     const args = await Promise.all(
       message.args().map((arg) =>
-        arg.evaluate(deepSerialise).catch((error) =>
-          `UNSERIALISABLE ${error}`
-        )
+        arg.evaluate(deepSerialise).catch((error) => `UNSERIALISABLE ${error}`)
       ),
     );
-    this.logged.push({ type: message.type(), text: message.text(), args, during });
+    this.logged.push({
+      type: message.type(),
+      text: message.text(),
+      args,
+      during,
+    });
   }
 
   /** Waits until a message logged during `during` matches `pattern`. */
@@ -186,7 +189,10 @@ class ConsoleRecorder {
       const where = `console ${entry.type} #${i} (during ${entry.during})`;
       scan.add(`${where} text`, entry.text);
       entry.args.forEach((arg, j) => {
-        assert.ok(!arg.startsWith("UNSERIALISABLE"), `${where} arg ${j}: ${arg}`);
+        assert.ok(
+          !arg.startsWith("UNSERIALISABLE"),
+          `${where} arg ${j}: ${arg}`,
+        );
         scan.add(`${where} arg ${j}`, arg);
       });
     });
@@ -207,6 +213,8 @@ interface Rig {
   log: ConsoleRecorder;
   /** Requests whose path matches are answered by `fault` until cleared. */
   setFault(path: RegExp | undefined, fault?: Fault): void;
+  /** A fault: the request never ends (until the server stops). */
+  hang: Fault;
   /** The server goes away (the browser's next request is refused). */
   stopServer(): Promise<void>;
   /** Loads `path` afresh with the key pasted and a short htmx timeout. */
@@ -269,6 +277,13 @@ async function withRig(fn: (rig: Rig) => Promise<void>) {
         faultPath = path;
         fault = f;
       },
+      hang: () =>
+        new Promise((resolve) => {
+          closing.signal.addEventListener(
+            "abort",
+            () => resolve(new Response(null, { status: 503 })),
+          );
+        }),
       stopServer,
       open,
     });
@@ -286,16 +301,6 @@ async function withRig(fn: (rig: Rig) => Promise<void>) {
   }
 }
 
-/** A request that never ends (until the browser gives up on it). */
-function hang(closing: AbortSignal): Fault {
-  return (request) =>
-    new Promise((resolve) => {
-      const end = () => resolve(new Response(null, { status: 499 }));
-      request.signal.addEventListener("abort", end);
-      closing.addEventListener("abort", end);
-    });
-}
-
 /** The app's own answer, with a header that makes htmx's swap throw. */
 const brokenSwap: Fault = async (_request, app) => {
   const response = await app();
@@ -311,8 +316,7 @@ Deno.test({
     "K2 no failure of a Validate request puts the key in the browser console (stopped server, reset connection, request that never ends, broken swap), and the user is told",
   ...browserTest,
   fn: () =>
-    withRig(async ({ page, log, setFault, stopServer, open }) => {
-      const closing = new AbortController();
+    withRig(async ({ page, log, setFault, hang, stopServer, open }) => {
       await open("/");
 
       /** Presses Validate and returns the key status line's text. */
@@ -368,7 +372,7 @@ Deno.test({
       await failure("a reset connection", /Could not reach BatchGen/);
       await page.unroute("**/keys/validate");
 
-      setFault(/^\/keys\/validate$/, hang(closing.signal));
+      setFault(/^\/keys\/validate$/, hang);
       await failure("a request that never ends", /did not answer in time/);
 
       setFault(/^\/keys\/validate$/, brokenSwap);
@@ -376,10 +380,12 @@ Deno.test({
 
       // After all that, the key still travels.
       setFault(undefined);
-      assert.match(await validate("a good key again", /Key works/), /Key works/);
+      assert.match(
+        await validate("a good key again", /Key works/),
+        /Key works/,
+      );
 
       await stopServer();
-      closing.abort();
       await failure("a stopped server", /Could not reach BatchGen/);
 
       await log.assertNoKey();
@@ -392,8 +398,7 @@ Deno.test({
     "K2 no failure of a run request puts the key in the browser console (stopped server, reset connection, request that never ends, broken swap), and runs still start",
   ...browserTest,
   fn: () =>
-    withRig(async ({ page, log, setFault, stopServer, open }) => {
-      const closing = new AbortController();
+    withRig(async ({ page, log, setFault, hang, stopServer, open }) => {
       const RUN = /^\/batches\/[a-z0-9]+\/run$/;
 
       /** Waits for the run element to say `message`, as an alert. */
@@ -433,7 +438,7 @@ Deno.test({
       await runSays(id, /Could not reach BatchGen/);
       await page.unrouteAll();
 
-      setFault(RUN, hang(closing.signal));
+      setFault(RUN, hang);
       await pressRun(id, "a request that never ends");
       await logged("a request that never ends", /htmx:error/);
       await runSays(id, /did not answer in time/);
@@ -475,7 +480,6 @@ Deno.test({
       }, id);
       assert.match(runner, /hx-post/);
       await stopServer();
-      closing.abort();
       await page.evaluate((html) => {
         const activity = document.getElementById("activity")!;
         activity.replaceChildren();

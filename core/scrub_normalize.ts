@@ -1,0 +1,176 @@
+/**
+ * The views of a text that the scrubber (`scrub.ts`, K5) scans. A key echoed
+ * in an error can be spelt in many ways (escaped, entity-encoded, fullwidth,
+ * upper-cased, interleaved with invisible characters); a view undoes the
+ * spelling so one set of windows finds them all, and remembers for each of
+ * its characters the range of the ORIGINAL text it came from, so that the
+ * original span is what gets redacted.
+ */
+
+/** A text as scanned: `text[i]` stands for `original.slice(from[i], to[i])`. */
+export interface View {
+  readonly text: string;
+  readonly from: Int32Array;
+  readonly to: Int32Array;
+}
+
+/**
+ * Stands in a folded view for visible text that is not key material (`é`,
+ * `«`, `日`, emoji). No window holds it, so no match runs through it: skipping
+ * such text like a separator would glue the words around a key onto it and
+ * redact a letter or two of them whenever they happen to continue the key.
+ */
+export const BREAK = " ";
+
+/** The text as it was, less whitespace and the escapes `\n`, `\r`, `\t`. */
+export function literalView(text: string): View {
+  return rewrite(identity(text), /\s+|\\[nrt]/g, () => "") ?? identity(text);
+}
+
+/**
+ * The text reduced to key characters: escapes decoded (HTML numeric and common
+ * named entities, `%XX`, `\uXXXX`, `\u{…}`, `\xXX`; three rounds, for text
+ * escaped twice over), then each code point NFKC-normalised and lower-cased;
+ * `[a-z0-9._~-]` is kept, other ASCII, whitespace, control, format (Cf:
+ * zero-width and the like) and combining characters are skipped as
+ * separators, and any other character becomes a `BREAK`.
+ */
+export function foldedView(text: string): View {
+  let view = identity(text);
+  for (let round = 0; round < 3; round++) {
+    const decoded = rewrite(view, ESCAPE, decodeEscape);
+    if (!decoded) break;
+    view = decoded;
+  }
+  return fold(view);
+}
+
+const ESCAPE =
+  /&#(\d{1,7});?|&#x([\da-f]{1,6});?|&(amp|lt|gt|quot|apos|nbsp);|%([\da-f]{2})|\\u\{([\da-f]{1,6})\}|\\u([\da-f]{4})|\\x([\da-f]{2})|\\[nrtbfv]/gi;
+const NAMED: Record<string, string> = {
+  amp: "&",
+  lt: "<",
+  gt: ">",
+  quot: '"',
+  apos: "'",
+  nbsp: "\u00a0",
+};
+
+function decodeEscape(m: RegExpExecArray): string {
+  const [, dec, hex1, name, hex2, hex3, hex4, hex5] = m;
+  if (name) return NAMED[name.toLowerCase()]!;
+  const hex = hex1 ?? hex2 ?? hex3 ?? hex4 ?? hex5;
+  const code = dec ? parseInt(dec, 10) : hex ? parseInt(hex, 16) : 0x20;
+  return code <= 0x10ffff ? String.fromCodePoint(code) : "\ufffd";
+}
+
+function identity(text: string): View {
+  const from = new Int32Array(text.length);
+  const to = new Int32Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    from[i] = i;
+    to[i] = i + 1;
+  }
+  return { text, from, to };
+}
+
+/** Replaces each match of `pattern` in `view`; undefined when none matched. */
+function rewrite(
+  view: View,
+  pattern: RegExp,
+  replace: (m: RegExpExecArray) => string,
+): View | undefined {
+  const { text } = view;
+  pattern.lastIndex = 0;
+  let m = pattern.exec(text);
+  if (!m) return undefined;
+  // Every rewrite here shortens its match, so the view never grows.
+  const from = new Int32Array(text.length);
+  const to = new Int32Array(text.length);
+  const parts: string[] = [];
+  let length = 0;
+  let last = 0;
+  const copy = (start: number, end: number) => {
+    parts.push(text.slice(start, end));
+    from.set(view.from.subarray(start, end), length);
+    to.set(view.to.subarray(start, end), length);
+    length += end - start;
+  };
+  for (; m; m = pattern.exec(text)) {
+    copy(last, m.index);
+    last = m.index + m[0].length;
+    const chars = replace(m);
+    parts.push(chars);
+    from.fill(view.from[m.index]!, length, length + chars.length);
+    to.fill(view.to[last - 1]!, length, length + chars.length);
+    length += chars.length;
+  }
+  copy(last, text.length);
+  return {
+    text: parts.join(""),
+    from: from.subarray(0, length),
+    to: to.subarray(0, length),
+  };
+}
+
+/** What each ASCII character folds to: itself lower-cased, or nothing. */
+const ASCII = Array.from({ length: 128 }, (_, code) => {
+  const c = String.fromCharCode(code).toLowerCase();
+  return /[a-z0-9._~-]/.test(c) ? c : "";
+});
+const SEPARATOR = /^[\p{White_Space}\p{Cc}\p{Cf}\p{M}]$/u;
+const folded = new Map<number, string>();
+
+/** What a non-ASCII code point folds to; worked out once per code point. */
+function foldRare(code: number): string {
+  let out = folded.get(code);
+  if (out !== undefined) return out;
+  out = "";
+  const nfkc = String.fromCodePoint(code).normalize("NFKC").toLowerCase();
+  for (const c of nfkc) {
+    const cc = c.codePointAt(0)!;
+    out += cc < 128 ? ASCII[cc] : SEPARATOR.test(c) ? "" : BREAK;
+  }
+  if (folded.size > 50_000) folded.clear();
+  folded.set(code, out);
+  return out;
+}
+
+function fold(view: View): View {
+  const { text } = view;
+  // NFKC can expand one code point into several key characters (`ﬃ`, `㎏`).
+  let capacity = text.length + 16;
+  let out = new Uint8Array(capacity);
+  let from = new Int32Array(capacity);
+  let to = new Int32Array(capacity);
+  let k = 0;
+  for (let i = 0; i < text.length;) {
+    const code = text.codePointAt(i)!;
+    const width = code > 0xffff ? 2 : 1;
+    const chars = code < 128 ? ASCII[code]! : foldRare(code);
+    if (k + chars.length > capacity) {
+      capacity = 2 * capacity + chars.length;
+      out = grow(out, new Uint8Array(capacity));
+      from = grow(from, new Int32Array(capacity));
+      to = grow(to, new Int32Array(capacity));
+    }
+    for (let j = 0; j < chars.length; j++) {
+      if (chars[j] === BREAK && k > 0 && out[k - 1] === 0x20) continue;
+      out[k] = chars.charCodeAt(j);
+      from[k] = view.from[i]!;
+      to[k] = view.to[i + width - 1]!;
+      k++;
+    }
+    i += width;
+  }
+  return {
+    text: new TextDecoder().decode(out.subarray(0, k)),
+    from: from.subarray(0, k),
+    to: to.subarray(0, k),
+  };
+}
+
+function grow<T extends Uint8Array | Int32Array>(array: T, bigger: T): T {
+  bigger.set(array);
+  return bigger;
+}
