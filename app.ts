@@ -1,6 +1,5 @@
 /** Builds the Hono app from its dependencies; no I/O on import. */
 import { Hono } from "hono";
-import { basicAuth } from "hono/basic-auth";
 import { bodyLimit } from "hono/body-limit";
 import type { AppDeps, AppEnv } from "./http/env.ts";
 import { LIMITS } from "./core/limits.ts";
@@ -12,6 +11,7 @@ import {
   securityHeaders,
 } from "./http/middleware/headers.ts";
 import { allowedHosts } from "./http/middleware/allowed_hosts.ts";
+import { basicAuth } from "./http/middleware/basic_auth.ts";
 import { createRateLimits } from "./http/middleware/rate_limit.ts";
 import { rateLimited } from "./http/middleware/rate_limited.tsx";
 import { sameOrigin } from "./http/middleware/same_origin.ts";
@@ -37,20 +37,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use(allowedHosts(config.allowedHosts));
   app.use(securityHeaders());
   app.use(cacheRules());
+  // Per-client limits (core/limits.ts).
+  const limits = deps.rateLimits ?? createRateLimits();
   if (config.basicAuth) {
     // Every route, static assets included. A wrong password is a 401 with
     // WWW-Authenticate (answerError keeps the exception's own response).
-    app.use(basicAuth({
-      ...config.basicAuth,
-      realm: "BatchGen",
-      invalidUserMessage: (c) => {
-        const message =
-          "This BatchGen asks for a user name and password (HTTP Basic authentication).";
-        return isApiRequest(c)
-          ? { error: { code: "unauthorized", message } }
-          : message;
-      },
-    }));
+    app.use(basicAuth(config.basicAuth, limits.authFailures));
   }
   app.route("/", assetRoutes());
   app.use(sameOrigin());
@@ -66,8 +58,6 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use(readableForm());
   app.use(workspace());
 
-  // Per-client limits on the requests that carry a key (core/limits.ts).
-  const limits = deps.rateLimits ?? createRateLimits();
   app.on(
     "POST",
     ["/keys/validate", "/api/keys/validate"],
@@ -77,6 +67,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     "POST",
     ["/batches/:id/run", "/api/batches/:id/run"],
     rateLimited(limits.runStarts, "runs started"),
+  );
+  app.on(
+    "POST",
+    ["/batches", "/api/batches"],
+    rateLimited(limits.batchCreates, "new batches"),
   );
 
   app.route("/api", apiRoutes(deps));

@@ -32,6 +32,10 @@ export const LIMITS = {
   keyChecksPerMinute: 20,
   /** Run starts (page and API) per client address per minute. */
   runStartsPerMinute: 30,
+  /** New batches (page and API) per client address per minute. */
+  batchCreatesPerMinute: 60,
+  /** Wrong Basic-auth credentials per client address per minute. */
+  authFailuresPerMinute: 10,
   /**
    * Tokens one answer can report for one count. Far above any real answer;
    * an absurd figure from upstream is clamped to it, never trusted.

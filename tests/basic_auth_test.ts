@@ -90,11 +90,19 @@ Deno.test("[basic-auth] every route asks for the credentials: 401 + WWW-Authenti
     ["DELETE", `/api/batches/${id}`],
     ["GET", "/api/no-such-route"],
   ];
+  let client = 0;
   for (const authorization of [undefined, WRONG, "Bearer abc", "Basic !!!"]) {
     for (const [method, path, init = {}] of requests) {
       const headers = new Headers(init.headers);
       if (authorization) headers.set("authorization", authorization);
-      const response = await t.request(path, { ...init, method, headers });
+      // A client each: wrong passwords are throttled per client (below).
+      const remote = `198.51.100.${++client}`;
+      const response = await t.request(path, {
+        ...init,
+        method,
+        headers,
+        remote,
+      });
       const label = `${method} ${path} (${authorization ?? "no credentials"})`;
       const body = await response.text();
       assert.equal(response.status, 401, `${label}: ${body.slice(0, 200)}`);
@@ -167,4 +175,34 @@ Deno.test("[basic-auth] with the credentials everything works as before; scripts
   const missing = await t.request("/no/such/page", { headers: auth });
   assert.equal(missing.status, 404);
   await missing.body?.cancel();
+});
+
+Deno.test("[basic-auth] wrong passwords are throttled per client: after 10 a minute, 429 with Retry-After, even for the right one", async () => {
+  await using t = await startTestApp({
+    env: { BATCHGEN_BASIC_AUTH: `${USER}:${PASSWORD}` },
+  });
+  const get = (authorization?: string, remote = "198.51.100.7") =>
+    t.request("/history", {
+      headers: authorization ? { authorization } : {},
+      remote,
+    });
+  // Asking without credentials (every browser's first request) is no try.
+  for (let i = 0; i < 12; i++) {
+    const first = await get();
+    await first.body?.cancel();
+    assert.equal(first.status, 401);
+  }
+  for (let i = 0; i < 10; i++) {
+    const wrong = await get(WRONG);
+    await wrong.body?.cancel();
+    assert.equal(wrong.status, 401, `try ${i + 1}`);
+  }
+  const blocked = await get(GOOD);
+  assert.equal(blocked.status, 429);
+  assert.ok(Number(blocked.headers.get("retry-after")) > 0);
+  assert.match(await blocked.text(), /Too many wrong passwords/);
+  // Another client is not affected.
+  const other = await get(GOOD, "198.51.100.8");
+  await other.body?.cancel();
+  assert.equal(other.status, 200);
 });

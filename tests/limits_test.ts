@@ -19,7 +19,13 @@ import {
   type TestApp,
 } from "./_helpers.ts";
 import { findKeyMaterial } from "./_key_leaks.ts";
-import { expectHtml, expectJson, newWorkspace, text } from "./_html.ts";
+import {
+  countRows,
+  expectHtml,
+  expectJson,
+  newWorkspace,
+  text,
+} from "./_html.ts";
 
 const MODEL = "gemini-nano-banana-2.1";
 
@@ -364,4 +370,33 @@ Deno.test("[limits] BATCHGEN_MAX_RUNNING defaults to what the machine's memory h
   assert.equal(maxRunningFor(2 * GiB), 4);
   assert.equal(maxRunningFor(8 * GiB), 16);
   assert.equal(maxRunningFor(1024 * GiB), LIMITS.maxRunning);
+});
+
+Deno.test("[limits] new batches: page and API share 60 a minute per client, then 429; nothing is stored", async () => {
+  await using t = await startTestApp();
+  const { clock, send } = appWithClock(t);
+  const create = () =>
+    send("/api/batches", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ prompts: ["a tern"], model: MODEL }),
+    });
+  for (let i = 0; i < LIMITS.batchCreatesPerMinute; i++) {
+    const response = await create();
+    await response.body?.cancel();
+    assert.equal(response.status, 201, `batch ${i + 1}`);
+  }
+  const api = await expectJson(await create(), 429);
+  assert.equal(api.error.code, "rate_limited");
+  const page = await send("/batches", {
+    method: "POST",
+    body: form({ prompts: "a tern", model: MODEL }),
+  });
+  assert.equal(page.status, 429);
+  assert.match(await page.text(), /Too many new batches/);
+  assert.equal(await countRows(t, "batches"), LIMITS.batchCreatesPerMinute);
+  clock.now += 61_000;
+  const later = await create();
+  await later.body?.cancel();
+  assert.equal(later.status, 201);
 });

@@ -10,7 +10,10 @@
  */
 import assert from "node:assert/strict";
 import { createApp } from "../app.ts";
-import { RateLimiter } from "../http/middleware/rate_limit.ts";
+import {
+  createRateLimits,
+  RateLimiter,
+} from "../http/middleware/rate_limit.ts";
 import {
   createBatchViaApi,
   form,
@@ -282,7 +285,11 @@ Deno.test("[headers] 429 refusals (page fragment and API) carry the same headers
   const refuseAll = () => new RateLimiter({ limit: 0, windowMs: 60_000 });
   const app = createApp({
     ...t.deps,
-    rateLimits: { keyChecks: refuseAll(), runStarts: refuseAll() },
+    rateLimits: {
+      ...createRateLimits(),
+      keyChecks: refuseAll(),
+      runStarts: refuseAll(),
+    },
   });
   const cookie = await newWorkspace(t);
   const { id } = await createBatchViaApi(t, { prompts: ["a"], model: MODEL }, {

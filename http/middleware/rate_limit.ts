@@ -35,21 +35,29 @@ export class RateLimiter {
 
   /** Records one request of `client`, or says how long it must wait. */
   take(client: string): RateDecision {
+    const decision = this.peek(client);
+    if (!decision.ok) return decision;
     const now = this.#now();
-    const since = now - this.windowMs;
-    const hits = (this.#hits.get(client) ?? []).filter((t) => t > since);
-    if (hits.length >= this.limit) {
-      this.#hits.set(client, hits);
-      const wait = (hits[0] ?? now) + this.windowMs - now;
-      return {
-        ok: false,
-        retryAfterSeconds: Math.max(1, Math.ceil(wait / 1000)),
-      };
-    }
+    const hits = this.#hits.get(client) ?? [];
     hits.push(now);
+    const since = now - this.windowMs;
     this.#hits.set(client, hits);
     if (this.#hits.size > this.#maxClients) this.#forgetIdle(since);
     return { ok: true };
+  }
+
+  /** Whether `client` is over the limit now, without counting a request. */
+  peek(client: string): RateDecision {
+    const now = this.#now();
+    const since = now - this.windowMs;
+    const hits = (this.#hits.get(client) ?? []).filter((t) => t > since);
+    this.#hits.set(client, hits);
+    if (hits.length < this.limit) return { ok: true };
+    const wait = (hits[0] ?? now) + this.windowMs - now;
+    return {
+      ok: false,
+      retryAfterSeconds: Math.max(1, Math.ceil(wait / 1000)),
+    };
   }
 
   #forgetIdle(since: number) {
@@ -65,6 +73,10 @@ export interface RateLimits {
   keyChecks: RateLimiter;
   /** `POST /batches/:id/run` and `POST /api/batches/:id/run`. */
   runStarts: RateLimiter;
+  /** `POST /batches` and `POST /api/batches`. */
+  batchCreates: RateLimiter;
+  /** Wrong HTTP Basic credentials (when BATCHGEN_BASIC_AUTH is set). */
+  authFailures: RateLimiter;
 }
 
 /** The limits of core/limits.ts, on the given clock. */
@@ -77,6 +89,16 @@ export function createRateLimits(now?: () => number): RateLimits {
     }),
     runStarts: new RateLimiter({
       limit: LIMITS.runStartsPerMinute,
+      windowMs: 60_000,
+      now,
+    }),
+    batchCreates: new RateLimiter({
+      limit: LIMITS.batchCreatesPerMinute,
+      windowMs: 60_000,
+      now,
+    }),
+    authFailures: new RateLimiter({
+      limit: LIMITS.authFailuresPerMinute,
       windowMs: 60_000,
       now,
     }),

@@ -345,8 +345,11 @@ Deno.test({
         });
         await page.click(".keybar button");
         const logged = await log.waitFor(scenario, /htmx:error/);
-        // The whole request context was read, not just "[object Object]".
-        assert.match(logged.args.join(" "), /\/keys\/validate/);
+        // The whole request context was read, not just "[object Object]":
+        // its body is there, with the other field Validate sends.
+        const args = logged.args.join(" ");
+        assert.match(args, /\/keys\/validate/);
+        assert.match(args, /"URLSearchParams":\[\["model","/);
         await log.assertNoKey();
         await page.waitForFunction(
           (source) =>
@@ -434,7 +437,9 @@ Deno.test({
       await page.waitForURL(/\/batches\/[a-z0-9]+$/);
       const id = page.url().split("/").pop()!;
       const first = await logged("a reset connection", /htmx:error/);
+      // The request context was read, body included.
       assert.match(first.args.join(" "), new RegExp(`/batches/${id}/run`));
+      assert.match(first.args.join(" "), /"URLSearchParams":/);
       await runSays(id, /Could not reach BatchGen/);
       await page.unrouteAll();
 
