@@ -52,6 +52,8 @@ export interface Batch {
   actualCostUsd: number;
   budgetUsd: number | null;
   priceListDate: string | null;
+  /** UTF-8 bytes of its prompts. */
+  promptBytes: number;
 }
 
 export interface Item {

@@ -147,51 +147,98 @@ function toHex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-const reversed = (text: string) => [...text].reverse().join("");
+/** `text` backwards; only for ASCII, which the folded and hex forms are. */
+const reversed = (text: string) => text.split("").reverse().join("");
 
-/** Hex windows are twice as long: 8 key bytes, so random hex hardly matches. */
 const HEX_WINDOW = 2 * FRAGMENT_LENGTH;
 
+/**
+ * A secret's windows. Folded windows are numbers, 6 bits per character (the
+ * folded alphabet has 40), so a scan never cuts a string per position; a hex
+ * window is a pair of them, 16 digits: 8 key bytes, so random hex such as a
+ * sha256 digest practically never matches.
+ */
 interface SecretWindows {
   /** Exact windows of `encodings()`, scanned in `literalView`. */
   literal: Set<string>;
-  /** Folded windows of every form, scanned in `foldedView`. */
-  folded: Set<string>;
-  /** Folded hex windows, `HEX_WINDOW` long, scanned in `foldedView`. */
+  /** Windows of every form, folded, scanned in `foldedView`. */
+  folded: Set<number>;
+  /** The first halves of the hex windows, to look up the whole only then. */
+  hexHeads: Set<number>;
   hex: Set<string>;
 }
 
 function secretWindows(secret: string): SecretWindows {
-  const folded: string[] = [];
-  const hex: string[] = [];
-  for (const s of [secret, reversed(secret)]) {
-    const bytes = new TextEncoder().encode(s);
-    folded.push(...encodings(s));
-    // Like base64's three, five alignments cover base32's 5-byte groups.
-    for (let shift = 0; shift < 5; shift++) {
-      folded.push(toBase32(bytes.subarray(shift)));
+  const literal = new Set<string>();
+  for (const form of encodings(secret)) {
+    for (let i = 0; i + FRAGMENT_LENGTH <= form.length; i++) {
+      literal.add(form.slice(i, i + FRAGMENT_LENGTH));
     }
-    hex.push(toHex(bytes));
   }
-  // Reading a form backwards also covers the reversed hex, base64, … of a key.
-  const fold = (form: string) => foldedView(form).text;
-  const both = (form: string) => [form, reversed(form)];
-  return {
-    literal: windowsOf(encodings(secret), FRAGMENT_LENGTH),
-    folded: windowsOf(folded.map(fold).flatMap(both), FRAGMENT_LENGTH),
-    hex: windowsOf(hex.flatMap(both), HEX_WINDOW),
+  const bytes = new TextEncoder().encode(secret);
+  const forms = encodings(secret);
+  // Like base64's three, five alignments cover base32's 5-byte groups.
+  for (let shift = 0; shift < 5; shift++) {
+    forms.push(toBase32(bytes.subarray(shift)));
+  }
+  // Each form read backwards too: the reversed key, its reversed base64, …
+  const folded = forms.map((form) => foldedView(form).text);
+  folded.push(...folded.map(reversed));
+  const hex = [
+    toHex(bytes),
+    reversed(toHex(bytes)),
+    toHex(new TextEncoder().encode([...secret].reverse().join(""))),
+  ];
+  const windows: SecretWindows = {
+    literal,
+    folded: new Set(),
+    hexHeads: new Set(),
+    hex: new Set(),
   };
-}
-
-function windowsOf(forms: readonly string[], size: number): Set<string> {
-  const windows = new Set<string>();
-  for (const form of forms) {
-    for (let i = 0; i + size <= form.length; i++) {
-      const window = form.slice(i, i + size);
-      if (!window.includes(BREAK)) windows.add(window);
-    }
+  for (const form of folded) {
+    eachWindow(form, (_end, code) => windows.folded.add(code));
+  }
+  for (const form of hex) {
+    eachWindow(form, (end, _code, head) => {
+      if (head < 0) return;
+      windows.hexHeads.add(head);
+      windows.hex.add(form.slice(end + 1 - HEX_WINDOW, end + 1));
+    });
   }
   return windows;
+}
+
+/** Folded characters' codes, 1–40; 0 for `BREAK`. */
+const CODES = new Uint8Array(128);
+for (
+  const [i, c] of [..."abcdefghijklmnopqrstuvwxyz0123456789._~-"].entries()
+) {
+  CODES[c.charCodeAt(0)] = i + 1;
+}
+
+/**
+ * Calls `each` for every window of 8 folded characters without a `BREAK`,
+ * with its code and, when the 8 before it are a window too, theirs (else -1).
+ */
+function eachWindow(
+  text: string,
+  each: (end: number, code: number, head: number) => void,
+) {
+  const last = new Float64Array(FRAGMENT_LENGTH);
+  let code = 0;
+  let run = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = CODES[text.charCodeAt(i)]!;
+    if (c === 0) {
+      code = run = 0;
+      continue;
+    }
+    code = (code % 2 ** 42) * 64 + c;
+    if (++run < FRAGMENT_LENGTH) continue;
+    const slot = i % FRAGMENT_LENGTH;
+    each(i, code, run >= 2 * FRAGMENT_LENGTH ? last[slot]! : -1);
+    last[slot] = code;
+  }
 }
 
 /** Replaces every run of text covered by one of the windows with `REDACTED`. */
@@ -204,10 +251,22 @@ function removeWindows(
   const literal = literalView(text);
   const folded = foldedView(text);
   const hit = new Uint8Array(text.length);
+  const mark = (view: View, end: number, size: number) =>
+    hit.fill(1, view.from[end - size + 1], view.to[end]);
   for (const windows of secrets) {
-    markHits(literal, windows.literal, FRAGMENT_LENGTH, hit);
-    markHits(folded, windows.folded, FRAGMENT_LENGTH, hit);
-    markHits(folded, windows.hex, HEX_WINDOW, hit);
+    for (let i = 0; i + FRAGMENT_LENGTH <= literal.text.length; i++) {
+      const window = literal.text.slice(i, i + FRAGMENT_LENGTH);
+      if (windows.literal.has(window)) {
+        mark(literal, i + FRAGMENT_LENGTH - 1, FRAGMENT_LENGTH);
+      }
+    }
+    eachWindow(folded.text, (end, code, head) => {
+      if (windows.folded.has(code)) mark(folded, end, FRAGMENT_LENGTH);
+      if (
+        windows.hexHeads.has(head) &&
+        windows.hex.has(folded.text.slice(end + 1 - HEX_WINDOW, end + 1))
+      ) mark(folded, end, HEX_WINDOW);
+    });
   }
   let start = hit.indexOf(1);
   if (start < 0) return text;
@@ -219,18 +278,4 @@ function removeWindows(
     out += REDACTED + text.slice(end, start < 0 ? text.length : start);
   }
   return out;
-}
-
-function markHits(
-  view: View,
-  windows: Set<string>,
-  size: number,
-  hit: Uint8Array,
-) {
-  const { text, from, to } = view;
-  for (let i = 0; i + size <= text.length; i++) {
-    if (windows.has(text.slice(i, i + size))) {
-      hit.fill(1, from[i], to[i + size - 1]);
-    }
-  }
 }

@@ -164,11 +164,13 @@ function fold(view: View): View {
     i += width;
   }
   return {
-    text: new TextDecoder().decode(out.subarray(0, k)),
+    text: ascii.decode(out.subarray(0, k)),
     from: from.subarray(0, k),
     to: to.subarray(0, k),
   };
 }
+
+const ascii = new TextDecoder();
 
 function grow<T extends Uint8Array | Int32Array>(array: T, bigger: T): T {
   bigger.set(array);

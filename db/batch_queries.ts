@@ -5,7 +5,8 @@
 import { and, asc, desc, eq, lt, or, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { newId } from "./ids.ts";
-import { batches, images, items } from "./schema.ts";
+import { batches, images, items, prompts } from "./schema.ts";
+import { selectItems } from "./item_rows.ts";
 import type { Batch, BatchSettings, Image, Item } from "../core/records.ts";
 import type { ItemSlot } from "../core/batch_input.ts";
 import { NEW_BATCH, NEW_ITEM } from "../core/status.ts";
@@ -26,12 +27,22 @@ export interface NewBatch {
 export async function createBatch(db: Db, input: NewBatch): Promise<Batch> {
   const now = new Date();
   const id = newId();
-  const rows = input.slots.map((slot) => ({
+  const rows = input.slots.map(({ position, imageIndex }) => ({
     id: newId(),
     batchId: id,
-    ...slot,
+    position,
+    imageIndex,
     status: NEW_ITEM,
   }));
+  // Each prompt once, however many images it asks for.
+  const texts = new Map<number, string>();
+  for (const slot of input.slots) texts.set(slot.position, slot.prompt);
+  const promptRows = [...texts].map(([position, text]) => ({
+    batchId: id,
+    position,
+    text,
+  }));
+  const encoder = new TextEncoder();
   const batch: Batch = {
     id,
     workspaceId: input.workspaceId,
@@ -49,15 +60,22 @@ export async function createBatch(db: Db, input: NewBatch): Promise<Batch> {
     actualCostUsd: 0,
     budgetUsd: input.budgetUsd ?? null,
     priceListDate: input.priceListDate,
+    promptBytes: promptRows.reduce(
+      (sum, row) => sum + encoder.encode(row.text).length,
+      0,
+    ),
   };
   // One batch() call is one atomic transaction that no other statement can
   // interleave with, unlike an interactive transaction held across awaits.
-  const itemInserts = [];
+  const inserts = [];
   // SQLite limits bound variables per statement; insert in chunks.
-  for (let i = 0; i < rows.length; i += 500) {
-    itemInserts.push(db.insert(items).values(rows.slice(i, i + 500)));
+  for (let i = 0; i < promptRows.length; i += 500) {
+    inserts.push(db.insert(prompts).values(promptRows.slice(i, i + 500)));
   }
-  await db.batch([db.insert(batches).values(batch), ...itemInserts]);
+  for (let i = 0; i < rows.length; i += 500) {
+    inserts.push(db.insert(items).values(rows.slice(i, i + 500)));
+  }
+  await db.batch([db.insert(batches).values(batch), ...inserts]);
   return batch;
 }
 
@@ -96,7 +114,7 @@ export async function setBatchBudget(
 
 /** A batch's items in prompt order. */
 export async function listItems(db: Db, batchId: string): Promise<Item[]> {
-  return await db.select().from(items).where(eq(items.batchId, batchId))
+  return await selectItems(db).where(eq(items.batchId, batchId))
     .orderBy(asc(items.position), asc(items.imageIndex));
 }
 
@@ -153,9 +171,9 @@ export async function listBatches(
     // read (by the batch_id index), not every item of every workspace. No
     // index can serve a '%q%' match, so the prompt test itself is a scan of
     // the batch's items.
-    const promptMatches = sql`exists (select 1 from ${items}
-      where ${items.batchId} = ${batches.id}
-      and ${items.prompt} like ${pattern} escape '\\')`;
+    const promptMatches = sql`exists (select 1 from ${prompts}
+      where ${prompts.batchId} = ${batches.id}
+      and ${prompts.text} like ${pattern} escape '\\')`;
     conditions.push(
       or(sql`${batches.title} like ${pattern} escape '\\'`, promptMatches)!,
     );

@@ -6,6 +6,7 @@
 import { and, type AnyColumn, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { newId } from "./ids.ts";
+import { selectItems, withPrompt } from "./item_rows.ts";
 import { batches, images, items } from "./schema.ts";
 import type { SavedImage } from "../core/protocol.ts";
 import type {
@@ -31,7 +32,7 @@ export async function itemsWithStatus(
   batchId: string,
   statuses: readonly ItemStatus[],
 ): Promise<Item[]> {
-  return await db.select().from(items).where(
+  return await selectItems(db).where(
     and(eq(items.batchId, batchId), inArray(items.status, [...statuses])),
   ).orderBy(asc(items.position), asc(items.imageIndex));
 }
@@ -139,7 +140,7 @@ export async function markItemStarted(
     ...startedFields(new Date()),
     attempts: sql`${items.attempts} + 1`,
   }).where(inBatch(batchId, itemId)).returning();
-  return row;
+  return await withPrompt(db, row);
 }
 
 /** Records a saved image and marks its item succeeded, atomically. */
@@ -173,7 +174,8 @@ export async function recordImage(
       createdAt: now,
     }).returning(),
   ]);
-  return item && image ? { item, image } : undefined;
+  const withText = await withPrompt(db, item);
+  return withText && image ? { item: withText, image } : undefined;
 }
 
 /** Records an item's final failure (its message already scrubbed). */
@@ -185,7 +187,7 @@ export async function recordFailure(
 ): Promise<Item | undefined> {
   const [item] = await db.update(items).set(failedFields(failure, new Date()))
     .where(inBatch(batchId, itemId)).returning();
-  return item;
+  return await withPrompt(db, item);
 }
 
 /**
@@ -209,7 +211,7 @@ export async function recordUsage(
     thoughtTokens: plus(items.thoughtTokens, usage.thoughtTokens),
     ...(costUsd === null ? {} : { costUsd: plus(items.costUsd, costUsd) }),
   }).where(inBatch(batchId, itemId)).returning();
-  return item;
+  return await withPrompt(db, item);
 }
 
 /** The item of a batch at a prompt position and image index. */
@@ -219,13 +221,14 @@ export async function findItemAt(
   position: number,
   imageIndex: number,
 ): Promise<Item | undefined> {
-  return await db.query.items.findFirst({
-    where: and(
+  const [item] = await selectItems(db).where(
+    and(
       eq(items.batchId, batchId),
       eq(items.position, position),
       eq(items.imageIndex, imageIndex),
     ),
-  });
+  );
+  return item;
 }
 
 /** The image row of an item, if it has one. */

@@ -5,6 +5,7 @@
 import {
   index,
   integer,
+  primaryKey,
   real,
   sqliteTable,
   text,
@@ -36,6 +37,8 @@ export const batches = sqliteTable("batches", {
   actualCostUsd: real("actual_cost_usd").notNull().default(0),
   budgetUsd: real("budget_usd"),
   priceListDate: text("price_list_date"),
+  /** UTF-8 bytes of the batch's prompts (workspace quotas count them). */
+  promptBytes: integer("prompt_bytes").notNull().default(0),
 }, (t) => [
   index("batches_workspace_created").on(t.workspaceId, t.createdAt),
   index("batches_status").on(t.status),
@@ -48,7 +51,6 @@ export const items = sqliteTable("items", {
   }),
   position: integer("position").notNull(),
   imageIndex: integer("image_index").notNull(),
-  prompt: text("prompt").notNull(),
   status: text("status", { enum: ITEM_STATUSES }).notNull(),
   attempts: integer("attempts").notNull().default(0),
   errorKind: text("error_kind"),
@@ -62,8 +64,28 @@ export const items = sqliteTable("items", {
   finishedAt: integer("finished_at", { mode: "timestamp_ms" }),
 }, (t) => [
   index("items_batch_position").on(t.batchId, t.position, t.imageIndex),
-  index("items_prompt").on(t.prompt),
 ]);
+
+/**
+ * Each prompt of a batch, stored once: its items (one per image) find it by
+ * position, so ten images of a long prompt do not store it ten times.
+ */
+export const prompts = sqliteTable("prompts", {
+  batchId: text("batch_id").notNull().references(() => batches.id, {
+    onDelete: "cascade",
+  }),
+  position: integer("position").notNull(),
+  text: text("text").notNull(),
+}, (t) => [primaryKey({ columns: [t.batchId, t.position] })]);
+
+/**
+ * The workspaces this server issued, by id (the SHA-256 of the token; the
+ * token itself is never stored). A token not issued here opens nothing.
+ */
+export const workspaces = sqliteTable("workspaces", {
+  id: text("id").primaryKey(),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+});
 
 export const images = sqliteTable("images", {
   id: text("id").primaryKey(),
@@ -87,7 +109,8 @@ export const images = sqliteTable("images", {
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const tablesMatchRecords: [
   Same<typeof batches.$inferSelect, Batch>,
-  Same<typeof items.$inferSelect, Item>,
+  // An item's prompt lives in `prompts`, joined by position.
+  Same<typeof items.$inferSelect & { prompt: string }, Item>,
   Same<typeof images.$inferSelect, Image>,
 ] = [true, true, true];
 void tablesMatchRecords;

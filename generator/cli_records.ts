@@ -64,6 +64,10 @@ export function createCliRecords(plan: BatchPlan, id: string): CliRecords {
     actualCostUsd: 0,
     budgetUsd: plan.budgetUsd,
     priceListDate: plan.estimate.priceListDate,
+    promptBytes: plan.prompts.reduce(
+      (sum, prompt) => sum + new TextEncoder().encode(prompt).length,
+      0,
+    ),
   };
   const items: Item[] = itemSlots(plan).map((slot) => ({
     id: `${slot.position}-${slot.imageIndex}`,

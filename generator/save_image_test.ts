@@ -42,18 +42,20 @@ Deno.test("saveImage() sniffs the type when Google sends none", async () => {
   });
 });
 
-Deno.test("saveImage() refuses a type BatchGen cannot store and writes nothing", async (t) => {
+Deno.test("saveImage() refuses bytes that are no PNG, JPEG or WebP, whatever the label, and writes nothing", async (t) => {
+  const HTML = new TextEncoder().encode("<html><script>alert(1)</script>");
   const cases = [
     { mimeType: "image/gif", bytes: GIF, named: "image/gif" },
+    { mimeType: "image/png", bytes: HTML, named: "image/png" },
     {
-      mimeType: "application/octet-stream",
-      bytes: PNG,
-      named: "application/octet-stream",
+      mimeType: "text/html;\r\nSet-Cookie: a=b",
+      bytes: HTML,
+      named: "text/htmlSet-Cookieab",
     },
     { mimeType: "", bytes: GIF, named: "unknown" },
   ];
   for (const { mimeType, bytes, named } of cases) {
-    await t.step(mimeType || "(none)", async () => {
+    await t.step(JSON.stringify(mimeType), async () => {
       await withDir(async (dir) => {
         await assert.rejects(
           saveImage(dir, ITEM, { bytes, mimeType }),
@@ -64,6 +66,22 @@ Deno.test("saveImage() refuses a type BatchGen cannot store and writes nothing",
         );
         assert.deepEqual(await names(dir), []);
       });
+    });
+  }
+});
+
+Deno.test("saveImage() stores PNG bytes as image/png, whatever label upstream put on them", async () => {
+  for (
+    const label of [
+      "application/octet-stream",
+      "image/png;\r\nSet-Cookie: session=stolen",
+      "image/jpeg",
+    ]
+  ) {
+    await withDir(async (dir) => {
+      const saved = await saveImage(dir, ITEM, { bytes: PNG, mimeType: label });
+      assert.equal(saved.mimeType, "image/png", label);
+      assert.equal(saved.fileName, "0003-1.png", label);
     });
   }
 });

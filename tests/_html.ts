@@ -152,7 +152,7 @@ export async function itemPrompts(
 ): Promise<Array<[number, number, string]>> {
   const rows = await query(
     t,
-    "select position, image_index, prompt from items where batch_id = ? order by position, image_index",
+    "select i.position, i.image_index, p.text as prompt from items i join prompts p on p.batch_id = i.batch_id and p.position = i.position where i.batch_id = ? order by i.position, i.image_index",
     [batchId],
   );
   return rows.map((r) => [
