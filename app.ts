@@ -56,7 +56,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       }),
   }));
   app.use(readableForm());
-  app.use(workspace());
+  app.use(workspace(deps));
 
   app.on(
     "POST",

@@ -30,6 +30,8 @@ export const PROBLEM_CODES = [
   "cross_origin",
   "unknown_host",
   "unauthorized",
+  "unknown_workspace",
+  "ambiguous_workspace",
   "internal",
 ] as const;
 export type ProblemCode = typeof PROBLEM_CODES[number];

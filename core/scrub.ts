@@ -18,7 +18,7 @@
  */
 
 import {
-  BREAK,
+  eachWindow,
   foldedView,
   literalView,
   type View,
@@ -153,30 +153,28 @@ const reversed = (text: string) => text.split("").reverse().join("");
 const HEX_WINDOW = 2 * FRAGMENT_LENGTH;
 
 /**
- * A secret's windows. Folded windows are numbers, 6 bits per character (the
- * folded alphabet has 40), so a scan never cuts a string per position; a hex
- * window is a pair of them, 16 digits: 8 key bytes, so random hex such as a
- * sha256 digest practically never matches.
+ * A secret's windows. A hex window is 16 digits, 8 key bytes, so that random
+ * hex such as a sha256 digest practically never matches.
  */
 interface SecretWindows {
   /** Exact windows of `encodings()`, scanned in `literalView`. */
   literal: Set<string>;
-  /** Windows of every form, folded, scanned in `foldedView`. */
+  /** Codes of the folded windows of every form, scanned in `foldedView`. */
   folded: Set<number>;
-  /** The first halves of the hex windows, to look up the whole only then. */
+  /** Codes of the hex windows' first halves, to look up the whole only then. */
   hexHeads: Set<number>;
   hex: Set<string>;
 }
 
 function secretWindows(secret: string): SecretWindows {
+  const forms = encodings(secret);
   const literal = new Set<string>();
-  for (const form of encodings(secret)) {
+  for (const form of forms) {
     for (let i = 0; i + FRAGMENT_LENGTH <= form.length; i++) {
       literal.add(form.slice(i, i + FRAGMENT_LENGTH));
     }
   }
   const bytes = new TextEncoder().encode(secret);
-  const forms = encodings(secret);
   // Like base64's three, five alignments cover base32's 5-byte groups.
   for (let shift = 0; shift < 5; shift++) {
     forms.push(toBase32(bytes.subarray(shift)));
@@ -196,49 +194,16 @@ function secretWindows(secret: string): SecretWindows {
     hex: new Set(),
   };
   for (const form of folded) {
-    eachWindow(form, (_end, code) => windows.folded.add(code));
+    eachWindow(form, FRAGMENT_LENGTH, (_end, code) => windows.folded.add(code));
   }
   for (const form of hex) {
-    eachWindow(form, (end, _code, head) => {
+    eachWindow(form, FRAGMENT_LENGTH, (end, _code, head) => {
       if (head < 0) return;
       windows.hexHeads.add(head);
       windows.hex.add(form.slice(end + 1 - HEX_WINDOW, end + 1));
     });
   }
   return windows;
-}
-
-/** Folded characters' codes, 1–40; 0 for `BREAK`. */
-const CODES = new Uint8Array(128);
-for (
-  const [i, c] of [..."abcdefghijklmnopqrstuvwxyz0123456789._~-"].entries()
-) {
-  CODES[c.charCodeAt(0)] = i + 1;
-}
-
-/**
- * Calls `each` for every window of 8 folded characters without a `BREAK`,
- * with its code and, when the 8 before it are a window too, theirs (else -1).
- */
-function eachWindow(
-  text: string,
-  each: (end: number, code: number, head: number) => void,
-) {
-  const last = new Float64Array(FRAGMENT_LENGTH);
-  let code = 0;
-  let run = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = CODES[text.charCodeAt(i)]!;
-    if (c === 0) {
-      code = run = 0;
-      continue;
-    }
-    code = (code % 2 ** 42) * 64 + c;
-    if (++run < FRAGMENT_LENGTH) continue;
-    const slot = i % FRAGMENT_LENGTH;
-    each(i, code, run >= 2 * FRAGMENT_LENGTH ? last[slot]! : -1);
-    last[slot] = code;
-  }
 }
 
 /** Replaces every run of text covered by one of the windows with `REDACTED`. */
@@ -260,7 +225,7 @@ function removeWindows(
         mark(literal, i + FRAGMENT_LENGTH - 1, FRAGMENT_LENGTH);
       }
     }
-    eachWindow(folded.text, (end, code, head) => {
+    eachWindow(folded.text, FRAGMENT_LENGTH, (end, code, head) => {
       if (windows.folded.has(code)) mark(folded, end, FRAGMENT_LENGTH);
       if (
         windows.hexHeads.has(head) &&

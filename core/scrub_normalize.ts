@@ -3,7 +3,7 @@
  * in an error can be spelt in many ways (escaped, entity-encoded, fullwidth,
  * upper-cased, interleaved with invisible characters); a view undoes the
  * spelling so one set of windows finds them all, and remembers for each of
- * its characters the range of the ORIGINAL text it came from, so that the
+ * its characters the range of the original text it came from, so that the
  * original span is what gets redacted.
  */
 
@@ -24,16 +24,18 @@ export const BREAK = " ";
 
 /** The text as it was, less whitespace and the escapes `\n`, `\r`, `\t`. */
 export function literalView(text: string): View {
-  return rewrite(identity(text), /\s+|\\[nrt]/g, () => "") ?? identity(text);
+  const view = identity(text);
+  return rewrite(view, /\s+|\\[nrt]/g, () => "") ?? view;
 }
 
 /**
  * The text reduced to key characters: escapes decoded (HTML numeric and common
- * named entities, `%XX`, `\uXXXX`, `\u{…}`, `\xXX`; three rounds, for text
- * escaped twice over), then each code point NFKC-normalised and lower-cased;
- * `[a-z0-9._~-]` is kept, other ASCII, whitespace, control, format (Cf:
- * zero-width and the like) and combining characters are skipped as
- * separators, and any other character becomes a `BREAK`.
+ * named entities, `%XX`, `\uXXXX`, `\u{…}`, `\xXX`, JSON's `\n` and the like;
+ * three rounds, for text escaped twice over), then each code point
+ * NFKC-normalised and lower-cased; `[a-z0-9._~-]` is kept, other ASCII,
+ * whitespace, control, format (Cf: zero-width and the like) and combining
+ * characters are skipped as separators, and any other character becomes a
+ * `BREAK`.
  */
 export function foldedView(text: string): View {
   let view = identity(text);
@@ -46,7 +48,7 @@ export function foldedView(text: string): View {
 }
 
 const ESCAPE =
-  /&#(\d{1,7});?|&#x([\da-f]{1,6});?|&(amp|lt|gt|quot|apos|nbsp);|%([\da-f]{2})|\\u\{([\da-f]{1,6})\}|\\u([\da-f]{4})|\\x([\da-f]{2})|\\[nrtbfv]/gi;
+  /&#(\d{1,7});?|&#x([\da-f]{1,6});?|&(amp|lt|gt|quot|apos|nbsp);|%([\da-f]{2})|\\u\{([\da-f]{1,6})\}|\\u([\da-f]{4})|\\x([\da-f]{2})|\\([\\nrtbfv])/gi;
 const NAMED: Record<string, string> = {
   amp: "&",
   lt: "<",
@@ -57,10 +59,13 @@ const NAMED: Record<string, string> = {
 };
 
 function decodeEscape(m: RegExpExecArray): string {
-  const [, dec, hex1, name, hex2, hex3, hex4, hex5] = m;
+  const [, dec, hex1, name, hex2, hex3, hex4, hex5, escaped] = m;
   if (name) return NAMED[name.toLowerCase()]!;
+  // `\\` is kept a backslash for the next round: `\\u0041` is `\u0041`
+  // escaped once more, not a backslash and an `A`.
+  if (escaped) return escaped === "\\" ? "\\" : " ";
   const hex = hex1 ?? hex2 ?? hex3 ?? hex4 ?? hex5;
-  const code = dec ? parseInt(dec, 10) : hex ? parseInt(hex, 16) : 0x20;
+  const code = dec ? parseInt(dec, 10) : parseInt(hex!, 16);
   return code <= 0x10ffff ? String.fromCodePoint(code) : "\ufffd";
 }
 
@@ -119,25 +124,23 @@ const ASCII = Array.from({ length: 128 }, (_, code) => {
   return /[a-z0-9._~-]/.test(c) ? c : "";
 });
 const SEPARATOR = /^[\p{White_Space}\p{Cc}\p{Cf}\p{M}]$/u;
-const folded = new Map<number, string>();
 
-/** What a non-ASCII code point folds to; worked out once per code point. */
+/** What a non-ASCII code point folds to. */
 function foldRare(code: number): string {
-  let out = folded.get(code);
-  if (out !== undefined) return out;
-  out = "";
+  let out = "";
   const nfkc = String.fromCodePoint(code).normalize("NFKC").toLowerCase();
   for (const c of nfkc) {
     const cc = c.codePointAt(0)!;
     out += cc < 128 ? ASCII[cc] : SEPARATOR.test(c) ? "" : BREAK;
   }
-  if (folded.size > 50_000) folded.clear();
-  folded.set(code, out);
   return out;
 }
 
 function fold(view: View): View {
   const { text } = view;
+  // Per text, not per module: which characters a key was spelt in is not
+  // kept after the request (K6).
+  const rare = new Map<number, string>();
   // NFKC can expand one code point into several key characters (`ﬃ`, `㎏`).
   let capacity = text.length + 16;
   let out = new Uint8Array(capacity);
@@ -147,7 +150,11 @@ function fold(view: View): View {
   for (let i = 0; i < text.length;) {
     const code = text.codePointAt(i)!;
     const width = code > 0xffff ? 2 : 1;
-    const chars = code < 128 ? ASCII[code]! : foldRare(code);
+    let chars = ASCII[code];
+    if (chars === undefined) {
+      chars = rare.get(code) ?? foldRare(code);
+      rare.set(code, chars);
+    }
     if (k + chars.length > capacity) {
       capacity = 2 * capacity + chars.length;
       out = grow(out, new Uint8Array(capacity));
@@ -175,4 +182,37 @@ const ascii = new TextDecoder();
 function grow<T extends Uint8Array | Int32Array>(array: T, bigger: T): T {
   bigger.set(array);
   return bigger;
+}
+
+/** Folded characters' codes, 1–40; 0 for `BREAK` and anything else. */
+const CODES = new Uint8Array(128);
+[..."abcdefghijklmnopqrstuvwxyz0123456789._~-"].forEach((c, i) => {
+  CODES[c.charCodeAt(0)] = i + 1;
+});
+
+/**
+ * Calls `each` for every window of `size` (at most 8) characters of a folded
+ * text without a `BREAK`, with its end, its code (6 bits per character, so a
+ * scan never cuts a string per position) and, when the `size` characters
+ * before it are a window too, their code (else -1).
+ */
+export function eachWindow(
+  text: string,
+  size: number,
+  each: (end: number, code: number, head: number) => void,
+) {
+  const last = new Float64Array(size);
+  let code = 0;
+  let run = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = CODES[text.charCodeAt(i)]!;
+    if (c === 0) {
+      code = run = 0;
+      continue;
+    }
+    code = (code % 64 ** (size - 1)) * 64 + c;
+    if (++run < size) continue;
+    each(i, code, run >= 2 * size ? last[i % size]! : -1);
+    last[i % size] = code;
+  }
 }

@@ -8,7 +8,7 @@
  * material passes through unchanged.
  */
 import assert from "node:assert/strict";
-import { FRAGMENT_LENGTH, REDACTED, scrub } from "./scrub.ts";
+import { createScrubber, FRAGMENT_LENGTH, REDACTED, scrub } from "./scrub.ts";
 
 const KEYS = 1200;
 const SEED = 0x5c12_b0b5;
@@ -201,6 +201,8 @@ Deno.test("[scrub] random fragments of 1,200 random keys, in 9 forms, leave no 8
   for (let i = 0; i < KEYS; i++) {
     const key = randomKey(rng, i);
     const windows = keyWindows(key);
+    // One scrubber per key, as callers do: building one costs more than a scan.
+    const scrubber = createScrubber([key]);
     for (const [form, hide] of Object.entries(HIDERS)) {
       const length = rng.between(FRAGMENT_LENGTH, key.length);
       const start = rng.int(key.length - length + 1);
@@ -212,7 +214,7 @@ Deno.test("[scrub] random fragments of 1,200 random keys, in 9 forms, leave no 8
         words(rng, rng.between(0, 6))
       } «end»`;
       const message = before + hide(rng, fragment) + after;
-      const out = scrub(message, [key]);
+      const out = scrubber.scrub(message);
       const leaked = leakedWindow(out, windows);
       assert.equal(
         leaked,
@@ -356,8 +358,9 @@ Deno.test("[scrub] text without key material is unchanged (no false positives)",
   const rng = prng(SEED + 3);
   for (let i = 0; i < KEYS; i++) {
     const key = randomKey(rng, i);
+    const scrubber = createScrubber([key]);
     for (const text of ORDINARY) {
-      assert.equal(scrub(text, [key]), text, `changed with ${key}`);
+      assert.equal(scrubber.scrub(text), text, `changed with ${key}`);
     }
     const sentence = words(rng, rng.between(5, 40));
     assert.equal(scrub(sentence, [key]), sentence);
@@ -365,4 +368,230 @@ Deno.test("[scrub] text without key material is unchanged (no false positives)",
   for (const text of ORDINARY) assert.equal(scrub(text), text);
   assert.equal(scrub(""), "");
   assert.equal(scrub("", ["AIza" + "x".repeat(35)]), "");
+});
+
+// ---------------------------------------------------------------------------
+// Spellings a red-team report got past the scrubber: each was echoed in an
+// upstream error, stored, and decoded back to the key. Each test below fails
+// when the normalisation or encoding that catches its spelling is removed.
+
+const latin1 = (bytes: Uint8Array) => String.fromCharCode(...bytes);
+const hexOf = (bytes: Uint8Array) =>
+  Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+const codeHex = (c: string, width: number) =>
+  c.charCodeAt(0).toString(16).padStart(width, "0");
+const randomCase = (rng: Rng, text: string) =>
+  rng.int(2) ? text.toUpperCase() : text;
+const decodeHexRuns = (text: string) =>
+  (text.match(/[\da-f]{2,}/gi) ?? []).flatMap((run) =>
+    [0, 1].map((shift) =>
+      latin1(
+        Uint8Array.from(
+          run.slice(shift).match(/../g) ?? [],
+          (pair) => parseInt(pair, 16),
+        ),
+      )
+    )
+  );
+
+const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+function base32(bytes: Uint8Array): string {
+  let bits = "";
+  for (const b of bytes) bits += b.toString(2).padStart(8, "0");
+  const out = (bits.match(/.{1,5}/g) ?? []).map((group) =>
+    BASE32[parseInt(group.padEnd(5, "0"), 2)]
+  ).join("");
+  return out.padEnd(Math.ceil(out.length / 8) * 8, "=");
+}
+/** Every run of base32 letters, decoded from each of its first 8 characters. */
+function decodeBase32Runs(text: string): string[] {
+  return (text.match(/[A-Z2-7]{2,}/g) ?? []).flatMap((run) =>
+    Array.from({ length: 8 }, (_, shift) => {
+      const bits = [...run.slice(shift)].map((c) =>
+        BASE32.indexOf(c).toString(2).padStart(5, "0")
+      ).join("");
+      return latin1(Uint8Array.from(
+        bits.match(/.{8}/g) ?? [],
+        (byte) => parseInt(byte, 2),
+      ));
+    })
+  );
+}
+
+const ZERO_WIDTH = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"];
+
+/**
+ * How a spelling hides a fragment, and how a reader would undo it on the
+ * scrubbed text: what `reveal` returns must hold no 8-char window of the key
+ * (compared case-blind, since one spelling is upper-casing).
+ */
+interface Spelling {
+  hide(rng: Rng, fragment: string): string;
+  reveal(text: string): string[];
+}
+
+const SPELLINGS: Record<string, Spelling> = {
+  "hex (either case, between other hex bytes)": {
+    hide: (rng, f) =>
+      randomCase(rng, hexOf(bytesOf(filler(rng, 5) + f + filler(rng, 5)))),
+    reveal: decodeHexRuns,
+  },
+  "reversed": {
+    hide: (_rng, f) => [...f].reverse().join(""),
+    reveal: (text) => [[...text].reverse().join("")],
+  },
+  "upper-case": {
+    hide: (_rng, f) => f.toUpperCase(),
+    reveal: (text) => [text],
+  },
+  "zero-width characters interleaved": {
+    hide: (rng, f) =>
+      [...f].map((c) => c + rng.pick(ZERO_WIDTH)).join("").slice(0, -1),
+    reveal: (text) => [text.replace(/\p{Cf}/gu, "")],
+  },
+  "split every 7 characters by |": {
+    hide: (_rng, f) => f.replace(/.{7}(?=.)/g, "$&|"),
+    reveal: (text) => [text.replaceAll("|", "")],
+  },
+  "HTML numeric entities (&#65; and &#x41;)": {
+    hide: (rng, f) =>
+      [...f].map((c) =>
+        rng.int(2)
+          ? `&#${c.charCodeAt(0)};`
+          : `&#${rng.pick(["x", "X"])}${randomCase(rng, codeHex(c, 2))};`
+      ).join(""),
+    reveal: (text) => [
+      text.replace(
+        /&#(x?)([\da-f]+);/gi,
+        (_m, x: string, n: string) =>
+          String.fromCharCode(parseInt(n, x ? 16 : 10)),
+      ),
+    ],
+  },
+  "percent-encoding of every character (%41%49…)": {
+    hide: (rng, f) =>
+      [...f].map((c) => "%" + randomCase(rng, codeHex(c, 2))).join(""),
+    reveal: (text) => [
+      text.replace(
+        /%([\da-f]{2})/gi,
+        (_m, n) => String.fromCharCode(parseInt(n, 16)),
+      ),
+    ],
+  },
+  "base32 (RFC 4648, between other bytes)": {
+    hide: (rng, f) => base32(bytesOf(filler(rng, 5) + f + filler(rng, 5))),
+    reveal: decodeBase32Runs,
+  },
+  "fullwidth Unicode (ＡＩｚａ…)": {
+    hide: (_rng, f) =>
+      [...f].map((c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0)).join(""),
+    reveal: (text) => [text.normalize("NFKC")],
+  },
+  "literal \\uXXXX escapes": {
+    hide: (rng, f) =>
+      [...f].map((c) => "\\u" + randomCase(rng, codeHex(c, 4))).join(""),
+    reveal: (text) => [
+      text.replace(
+        /\\u([\da-f]{4})/gi,
+        (_m, n) => String.fromCharCode(parseInt(n, 16)),
+      ),
+    ],
+  },
+  "literal \\xXX escapes": {
+    hide: (rng, f) =>
+      [...f].map((c) => "\\x" + randomCase(rng, codeHex(c, 2))).join(""),
+    reveal: (text) => [
+      text.replace(
+        /\\x([\da-f]{2})/gi,
+        (_m, n) => String.fromCharCode(parseInt(n, 16)),
+      ),
+    ],
+  },
+};
+
+/** The first 8-char window of `key` in any of `views`, case-blind. */
+function revealedWindow(key: string, views: string[]): string | undefined {
+  const lower = key.toLowerCase();
+  for (const view of views.map((v) => v.toLowerCase())) {
+    for (let i = 0; i + FRAGMENT_LENGTH <= lower.length; i++) {
+      const window = lower.slice(i, i + FRAGMENT_LENGTH);
+      if (view.includes(window)) return window;
+    }
+  }
+  return undefined;
+}
+
+for (const [name, spelling] of Object.entries(SPELLINGS)) {
+  Deno.test(`[scrub] ${name}: random fragments and whole keys are redacted and do not decode back`, () => {
+    const rng = prng(SEED + 10 + Object.keys(SPELLINGS).indexOf(name));
+    let disguised = 0;
+    for (let i = 0; i < 400; i++) {
+      const key = randomKey(rng, i);
+      const scrubber = createScrubber([key]);
+      const length = rng.between(FRAGMENT_LENGTH, key.length);
+      const start = rng.int(key.length - length + 1);
+      for (const fragment of [key.slice(start, start + length), key]) {
+        const hidden = spelling.hide(rng, fragment);
+        const message = `«said» ${words(rng, rng.between(0, 4))} ${hidden} ${
+          words(rng, rng.between(0, 4))
+        } «end»`;
+        // The reader finds the key, and the spelling hides it from a plain
+        // search (nearly always: upper-casing leaves `0123_-9.` alone):
+        // else this test would pass with the old scrubber.
+        assert.ok(revealedWindow(key, spelling.reveal(message)), message);
+        if (leakedWindow(message, keyWindows(key)) === undefined) disguised++;
+        const out = scrubber.scrub(message);
+        const context = `key ${key}, fragment ${fragment}:\n${
+          JSON.stringify(message)
+        }\n→ ${JSON.stringify(out)}`;
+        assert.ok(!out.includes(hidden), `still there: ${context}`);
+        const revealed = revealedWindow(key, spelling.reveal(out));
+        assert.equal(revealed, undefined, `decodes to ${revealed}: ${context}`);
+        assert.ok(out.includes(REDACTED), context);
+        assert.ok(out.startsWith("«said» "), `lost the start: ${context}`);
+        assert.ok(out.endsWith(" «end»"), `lost the end: ${context}`);
+      }
+    }
+    assert.ok(disguised > 760, `only ${disguised} of 800 were disguised`);
+  });
+}
+
+Deno.test("[scrub] a key spelt twice over (&amp;#65;, %2541, \\\\u0041) is found, and its whole original span is what goes", () => {
+  const key = "AQ.Ab8RN6LkTestKeyCanary0123456789abcdefghijKLMNOPqrs";
+  const entities = [...key].map((c) => `&amp;#${c.charCodeAt(0)};`).join("");
+  const percent = [...key].map((c) => `%25${codeHex(c, 2)}`).join("");
+  const escapes = [...key].map((c) => `\\\\u${codeHex(c, 4)}`).join("");
+  for (const spelt of [entities, percent, escapes]) {
+    assert.equal(
+      scrub(`<p>Key ${spelt} is invalid.</p>`, [key]),
+      `<p>Key ${REDACTED} is invalid.</p>`,
+    );
+  }
+});
+
+Deno.test("[scrub] long random hex digests and base64 image-like data are unchanged (no false positives)", () => {
+  const rng = prng(SEED + 30);
+  const randomBytes = (n: number) =>
+    Uint8Array.from({ length: n }, () => rng.int(256));
+  const texts = [
+    Array.from({ length: 40 }, () => `sha256 ${hexOf(randomBytes(32))}`)
+      .join("\n"),
+    Array.from({ length: 20 }, () => `sha512=${hexOf(randomBytes(64))}`)
+      .join(", "),
+    `commit ${hexOf(randomBytes(20))} tree ${hexOf(randomBytes(20))}`,
+    hexOf(randomBytes(4096)).toUpperCase(),
+    `data:image/png;base64,${base64(randomBytes(12_000))}`,
+    base64(randomBytes(6000)).replace(/.{76}/g, "$&\n"),
+    `{"inlineData":{"mimeType":"image/jpeg","data":"${
+      base64url(randomBytes(9000))
+    }"}}`,
+    '<a href="/p?q=a%20b&amp;x=1">caf&eacute; &#233; &#x1F3A8;</a> \\u00e9\\n "日本語のプロンプト" ＡＩ生成',
+  ];
+  for (let i = 0; i < 200; i++) {
+    const scrubber = createScrubber([randomKey(rng, i)]);
+    for (const text of texts) {
+      const out = scrubber.scrub(text);
+      assert.equal(out, text, `changed at ${out.indexOf(REDACTED)}`);
+    }
+  }
 });

@@ -36,6 +36,8 @@ const STATUS: Record<ProblemCode, ContentfulStatusCode> = {
   cross_origin: 403,
   unknown_host: 421,
   unauthorized: 401,
+  unknown_workspace: 401,
+  ambiguous_workspace: 400,
   internal: 500,
 };
 

@@ -19,7 +19,12 @@ import {
 
 const PRO = "gemini-3-pro-image";
 
-/** A well-formed workspace token nobody has used (43 base64url chars). */
+/** The token of a workspace the server issued (and nobody has used). */
+async function issuedToken(t: TestApp): Promise<string> {
+  return (await newWorkspace(t)).split("=")[1]!;
+}
+
+/** A well-formed workspace token the server never issued (43 base64url chars). */
 function randomToken(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-")
@@ -55,7 +60,7 @@ Deno.test("[workspaces] another workspace (cookie or Bearer) gets 404 for every 
   assert.notEqual(cookieB, a.cookie);
   const outsiders: Array<[string, Record<string, string>]> = [
     ["cookie B", { cookie: cookieB }],
-    ["bearer C", { authorization: `Bearer ${randomToken()}` }],
+    ["bearer C", { authorization: `Bearer ${await issuedToken(t)}` }],
   ];
   for (const [who, headers] of outsiders) {
     const probes: Array<[string, string, Record<string, string>?]> = [
@@ -112,7 +117,7 @@ Deno.test("[workspaces] history and the API list only the workspace's own batche
   await using t = await startTestApp();
   const a = await createBatchViaApi(t, { prompts: ["alpha only"], model: PRO });
   const b = await createBatchViaApi(t, { prompts: ["beta only"], model: PRO });
-  const bearer = randomToken();
+  const bearer = await issuedToken(t);
   const c = await createBatchViaApi(
     t,
     { prompts: ["gamma only"], model: PRO },
@@ -300,4 +305,66 @@ Deno.test("[workspaces] cross-origin unsafe requests are refused with 403 by CSR
   assert.equal(sameOrigin.status, 303);
   assert.equal(await countRows(t, "batches"), 2);
   assert.equal(t.fake.requests.length, 0, "no key was used");
+});
+
+Deno.test("[workspaces] only tokens this server issued open a workspace; two cookies are never guessed between", async () => {
+  await using t = await startTestApp();
+  const mine = await createBatchViaApi(t, { prompts: ["mine"], model: PRO });
+
+  // A made-up Bearer token is refused, not adopted as a new workspace.
+  const forged = randomToken();
+  const api = await t.request("/api/batches", {
+    headers: { authorization: `Bearer ${forged}` },
+  });
+  const refused = await expectJson(api, 401);
+  assert.equal(refused.error.code, "unknown_workspace");
+
+  // A made-up cookie (planted by another page on this host) opens nothing:
+  // the browser gets a fresh workspace of the server's own making.
+  const planted = await t.request("/history", {
+    headers: { cookie: `batchgen_workspace=${forged}` },
+  });
+  const fresh = workspaceCookie(planted);
+  assert.ok(
+    fresh && !fresh.endsWith(forged),
+    "a new token, not the planted one",
+  );
+  await planted.body?.cancel();
+  const later = await createBatchViaApi(t, { prompts: ["later"], model: PRO }, {
+    cookie: `batchgen_workspace=${forged}`,
+  });
+  assert.notEqual(later.cookie, `batchgen_workspace=${forged}`);
+
+  // Two different workspace cookies: a clear 400, no guess.
+  const other = await newWorkspace(t);
+  for (const path of ["/history", "/api/batches"]) {
+    const both = await t.request(path, {
+      headers: { cookie: `${mine.cookie}; ${other}` },
+    });
+    assert.equal(both.status, 400, path);
+    assert.match(await both.text(), /two BatchGen workspace cookies/);
+  }
+  // The same cookie twice is one workspace.
+  const twice = await t.request("/history", {
+    headers: { cookie: `${mine.cookie}; ${mine.cookie}` },
+  });
+  const { doc } = await expectHtml(twice, 200);
+  assert.match(text(doc.querySelector("main")), /mine/);
+});
+
+Deno.test("[workspaces] the page says which workspace it shows", async () => {
+  await using t = await startTestApp();
+  const a = await createBatchViaApi(t, { prompts: ["alpha"], model: PRO });
+  const b = await newWorkspace(t);
+  const label = async (cookie: string) => {
+    const { doc } = await expectHtml(
+      await t.request("/history", { headers: { cookie } }),
+      200,
+    );
+    return text(doc.querySelector("[data-workspace]"));
+  };
+  const labelA = await label(a.cookie);
+  assert.match(labelA, /Workspace [0-9a-f]{6}/);
+  assert.equal(await label(a.cookie), labelA, "stable");
+  assert.notEqual(await label(b), labelA);
 });

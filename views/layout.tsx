@@ -14,10 +14,14 @@ export interface LayoutProps {
   children: Child;
   /** Set when this connection must not carry a key (K7): why, and how to fix it. */
   keyBlocked?: string;
+  /** A short public name of the workspace shown (not its token). */
+  workspace?: string;
 }
 
 /** Full HTML document. The key field is never rendered with a value (K2). */
-export function Layout({ title, children, keyBlocked }: LayoutProps) {
+export function Layout(
+  { title, children, keyBlocked, workspace }: LayoutProps,
+) {
   return (
     <html lang="en">
       <head>
@@ -39,6 +43,15 @@ export function Layout({ title, children, keyBlocked }: LayoutProps) {
             <a href="/history">History</a>
             <a href="/key">Your key</a>
           </nav>
+          {workspace && (
+            <span
+              class="workspace"
+              data-workspace
+              title="The workspace this browser works in (its cookie); its batches are listed in History."
+            >
+              Workspace {workspace}
+            </span>
+          )}
         </header>
         {keyBlocked ? <KeyBlocked message={keyBlocked} /> : <KeyBar />}
         <div id={ACTIVITY_ID} class="activity" aria-live="polite"></div>

@@ -5,6 +5,7 @@ import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { Layout, MAIN_ID } from "../../views/layout.tsx";
+import { workspaceLabel } from "../middleware/workspace.ts";
 
 /** True when htmx asked to swap `main` (boosted links and forms). */
 export function wantsMainFragment(c: Context): boolean {
@@ -33,7 +34,11 @@ export function page(
   return c.html(
     <>
       {raw("<!DOCTYPE html>")}
-      <Layout title={title} keyBlocked={c.var.transport.keyProblem}>
+      <Layout
+        title={title}
+        keyBlocked={c.var.transport.keyProblem}
+        workspace={workspaceLabel(c.get("workspaceId"))}
+      >
         {content}
       </Layout>
     </>,
