@@ -55,6 +55,15 @@ const envSchema = z.object({
     /^\s*(\*|[a-z0-9.\-\[\]:]+)(\s*,\s*[a-z0-9.\-\[\]:]+)*\s*$/i,
     "must be a comma-separated list of host names (no ports), or *",
   ).optional(),
+  BATCHGEN_WORKSPACE_MAX_BATCHES: z.coerce.number().int().min(1).default(
+    DEFAULTS.workspaceMaxBatches,
+  ),
+  BATCHGEN_WORKSPACE_MAX_ITEMS: z.coerce.number().int().min(1).default(
+    DEFAULTS.workspaceMaxItems,
+  ),
+  BATCHGEN_WORKSPACE_MAX_BYTES: z.coerce.number().int().min(1).default(
+    DEFAULTS.workspaceMaxBytes,
+  ),
   BATCHGEN_MAX_RUNNING: z.coerce.number().int().min(1).max(
     LIMITS.maxRunning,
   ).optional(),
@@ -110,6 +119,11 @@ export function loadConfig(
     confirmAboveUsd: e.BATCHGEN_CONFIRM_ABOVE_USD,
     maxRunning: e.BATCHGEN_MAX_RUNNING ?? maxRunningFor(totalMemoryBytes),
     allowedHosts: allowedHosts(e.BATCHGEN_ALLOWED_HOSTS, e.HOST),
+    quota: {
+      batches: e.BATCHGEN_WORKSPACE_MAX_BATCHES,
+      items: e.BATCHGEN_WORKSPACE_MAX_ITEMS,
+      bytes: e.BATCHGEN_WORKSPACE_MAX_BYTES,
+    },
     basicAuth: basic ? { username: basic[1]!, password: basic[2]! } : undefined,
     childEnv: pick(env, ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"]),
   });

@@ -1,3 +1,5 @@
+import type { Quota } from "./quota.ts";
+
 /**
  * The server's settings as the rest of the code sees them. `config.ts` at the
  * root is the only module that reads the environment to fill them.
@@ -20,6 +22,8 @@ export interface Config {
   confirmAboveUsd: number;
   /** `Host` names answered (lower case, no port); undefined: any. */
   allowedHosts?: readonly string[];
+  /** What one workspace may hold (BATCHGEN_WORKSPACE_MAX_*). */
+  quota: Quota;
   /** Generators this instance runs at once (BATCHGEN_MAX_RUNNING). */
   maxRunning: number;
   /** When set, every request must carry these HTTP Basic credentials. */

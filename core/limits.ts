@@ -49,6 +49,10 @@ export const LIMITS = {
 
 /** Values used when the user, the environment or the job leaves one out. */
 export const DEFAULTS = {
+  /** A workspace's quota (BATCHGEN_WORKSPACE_MAX_*). */
+  workspaceMaxBatches: 10_000,
+  workspaceMaxItems: 1_000_000,
+  workspaceMaxBytes: 20 * 1024 ** 3,
   imagesPerPrompt: 1,
   aspectRatio: "1:1",
   concurrency: 4,

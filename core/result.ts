@@ -16,6 +16,7 @@ export const PROBLEM_CODES = [
   "google_error",
   "google_unreachable",
   "too_many_running",
+  "quota_exceeded",
   "server_busy",
   "already_running",
   "running",

@@ -9,6 +9,7 @@ import { batches, images, items, prompts } from "./schema.ts";
 import { selectItems } from "./item_rows.ts";
 import type { Batch, BatchSettings, Image, Item } from "../core/records.ts";
 import type { ItemSlot } from "../core/batch_input.ts";
+import type { QuotaUsage } from "../core/quota.ts";
 import { NEW_BATCH, NEW_ITEM } from "../core/status.ts";
 
 export interface NewBatch {
@@ -193,4 +194,26 @@ export async function listBatches(
 /** Deletes a batch with its items and images rows. */
 export async function deleteBatch(db: Db, id: string): Promise<void> {
   await db.delete(batches).where(eq(batches.id, id));
+}
+
+/** What a workspace holds: batches, images (items) and stored bytes. */
+export async function workspaceUsage(
+  db: Db,
+  workspaceId: string,
+): Promise<QuotaUsage> {
+  const [held] = await db.select({
+    batches: sql<number>`count(*)`,
+    items: sql<number>`coalesce(sum(${batches.itemCount}), 0)`,
+    promptBytes: sql<number>`coalesce(sum(${batches.promptBytes}), 0)`,
+  }).from(batches).where(eq(batches.workspaceId, workspaceId));
+  const [stored] = await db.select({
+    bytes: sql<number>`coalesce(sum(${images.bytes}), 0)`,
+  }).from(images).innerJoin(batches, eq(images.batchId, batches.id)).where(
+    eq(batches.workspaceId, workspaceId),
+  );
+  return {
+    batches: Number(held?.batches ?? 0),
+    items: Number(held?.items ?? 0),
+    bytes: Number(held?.promptBytes ?? 0) + Number(stored?.bytes ?? 0),
+  };
 }

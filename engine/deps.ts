@@ -23,7 +23,8 @@ export interface RunDeps {
   spawn: SpawnGenerator;
 }
 
-/** Dependencies of starting runs: a run's, plus the runs in progress. */
+/** Dependencies of starting runs: a run's, the quota, and the runs in progress. */
 export interface EngineDeps extends RunDeps {
+  config: RunConfig & Pick<Config, "quota">;
   activeRuns: ActiveRuns;
 }

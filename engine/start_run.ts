@@ -8,7 +8,8 @@ import type { RunMode } from "../core/status.ts";
 import { budgetProblem, parseBudgetChange } from "../core/budget.ts";
 import { refuse, type Result } from "../core/result.ts";
 import { scrubError } from "../core/scrub.ts";
-import { setBatchBudget } from "../db/batch_queries.ts";
+import { setBatchBudget, workspaceUsage } from "../db/batch_queries.ts";
+import { runFits } from "../core/quota.ts";
 import { instanceFullMessage, RUNNING_CAP_MESSAGE } from "./active_runs.ts";
 import type { EngineDeps } from "./deps.ts";
 import { runBatch, type RunUpdate } from "./run_batch.ts";
@@ -24,7 +25,9 @@ export interface Claim {
  * `rawBudget`: undefined keeps the cap, blank/null removes it, else a number.
  */
 export async function claimRun(
-  deps: Pick<EngineDeps, "db" | "activeRuns">,
+  deps: Pick<EngineDeps, "db" | "activeRuns"> & {
+    config: Pick<EngineDeps["config"], "quota">;
+  },
   batch: Batch,
   rawBudget: unknown,
 ): Promise<Result<Claim>> {
@@ -35,6 +38,12 @@ export async function claimRun(
     : { ...batch, budgetUsd: change.value };
   const problem = budgetProblem(capped);
   if (problem) return refuse("budget_unenforceable", problem);
+  // Images take room: a workspace at its storage quota runs nothing more.
+  const room = runFits(
+    deps.config.quota,
+    await workspaceUsage(deps.db, batch.workspaceId),
+  );
+  if (!room.ok) return room;
   // No await between the capacity check and start(): two concurrent starts
   // cannot both pass.
   if (deps.activeRuns.full()) {

@@ -22,6 +22,7 @@ const STATUS: Record<ProblemCode, ContentfulStatusCode> = {
   google_error: 502,
   google_unreachable: 502,
   too_many_running: 409,
+  quota_exceeded: 409,
   server_busy: 503,
   already_running: 409,
   running: 409,

@@ -7,6 +7,10 @@ import { spawnGenerator } from "../engine/runner.ts";
 import { ActiveRuns } from "../engine/active_runs.ts";
 import { checkKey } from "../engine/key_check.ts";
 import { createLogger } from "../lib/log.ts";
+import { storeNewBatch } from "../engine/batches.ts";
+import type { BatchPlan } from "../core/batch_input.ts";
+import type { Batch } from "../core/records.ts";
+import type { Db } from "../db/client.ts";
 import {
   type FakeGemini,
   type FakeGeminiOptions,
@@ -143,4 +147,15 @@ export async function createBatchViaApi(
     headers.cookie ?? "";
   const json = await response.json();
   return { id: json.id, cookie };
+}
+
+/** Stores a planned batch directly (no quota), for batches the API refuses. */
+export async function storeBatch(
+  db: Db,
+  workspaceId: string,
+  plan: BatchPlan,
+): Promise<Batch> {
+  const stored = await storeNewBatch(db, workspaceId, plan);
+  if (!stored.ok) throw new Error(stored.problem.message);
+  return stored.value;
 }

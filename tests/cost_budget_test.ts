@@ -16,6 +16,7 @@ import {
   form,
   readNdjson,
   startTestApp,
+  storeBatch,
   TEST_KEY,
   type TestApp,
 } from "./_helpers.ts";
@@ -28,7 +29,6 @@ import {
   query,
   text,
 } from "./_html.ts";
-import { storeNewBatch } from "../engine/batches.ts";
 import { planBatch } from "../core/batch_input.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { PRICE_LIST_DATE } from "../core/cost.ts";
@@ -220,12 +220,12 @@ Deno.test("[cost] budget: a capped run on a model without a price is refused wit
     concurrency: 1,
   };
   const workspace = String(row?.workspace_id);
-  const uncapped = await storeNewBatch(
+  const uncapped = await storeBatch(
     t.deps.db,
     workspace,
     planBatch(input, 1),
   );
-  const capped = await storeNewBatch(
+  const capped = await storeBatch(
     t.deps.db,
     workspace,
     planBatch({ ...input, budgetUsd: 2 }, 1),

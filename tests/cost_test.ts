@@ -22,9 +22,14 @@
  *   thought tokens, no output tokens.
  */
 import assert from "node:assert/strict";
-import { createBatchViaApi, form, startTestApp, TEST_KEY } from "./_helpers.ts";
+import {
+  createBatchViaApi,
+  form,
+  startTestApp,
+  storeBatch,
+  TEST_KEY,
+} from "./_helpers.ts";
 import { expectHtml, expectJson, parse, query, text } from "./_html.ts";
-import { storeNewBatch } from "../engine/batches.ts";
 import { planBatch } from "../core/batch_input.ts";
 import { COST_LABEL, PRICE_LIST_DATE } from "../core/cost.ts";
 
@@ -93,7 +98,7 @@ Deno.test("[cost] a model without a price: batch page, history and API say price
   );
   // A batch on a model the price table does not know, stored directly (the
   // form and the API accept only known models).
-  const batch = await storeNewBatch(
+  const batch = await storeBatch(
     t.deps.db,
     String(row?.workspace_id),
     planBatch({

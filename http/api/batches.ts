@@ -28,12 +28,14 @@ export function apiBatchRoutes(deps: AppDeps) {
     if (!body.ok) return apiProblem(c, body.problem);
     const parsed = parseBatchInput(body.value);
     if (!parsed.ok) return apiProblem(c, parsed.problem);
-    const batch = await storeNewBatch(
+    const stored = await storeNewBatch(
       db,
       c.get("workspaceId"),
       planBatch(parsed.value, config.concurrency),
+      config.quota,
     );
-    return c.json(batchJson(batch), 201);
+    if (!stored.ok) return apiProblem(c, stored.problem);
+    return c.json(batchJson(stored.value), 201);
   });
 
   app.get("/batches", async (c) => {

@@ -23,6 +23,7 @@ import { LIMITS } from "../../core/limits.ts";
 import { removeBatch, storeNewBatch } from "../../engine/batches.ts";
 import { zipResponse } from "../../engine/batch_files.ts";
 import { cursorProblem } from "../request_input.ts";
+import { statusOf } from "../problem.ts";
 import { ACTIVITY_ID } from "../../views/layout.tsx";
 import { Append } from "../../views/partial.tsx";
 import { ModelOptions } from "../../views/components/model_options.tsx";
@@ -124,11 +125,26 @@ export function batchRoutes(deps: AppDeps) {
         422,
       );
     }
-    const batch = await storeNewBatch(
+    const stored = await storeNewBatch(
       db,
       c.get("workspaceId"),
       planBatch(parsed.value, config.concurrency),
+      config.quota,
     );
+    if (!stored.ok) {
+      c.header("HX-Push-Url", "false");
+      return page(
+        c,
+        "New batch",
+        <NewBatchPage
+          values={form.values}
+          errors={{ form: stored.problem.message }}
+          defaultConcurrency={config.concurrency}
+        />,
+        statusOf(stored.problem.code),
+      );
+    }
+    const batch = stored.value;
     if (!isHtmx(c)) return c.redirect(`/batches/${batch.id}`, 303);
     c.header("HX-Push-Url", `/batches/${batch.id}`);
     // Above the confirm threshold (or without an estimate) the batch stays a
