@@ -62,7 +62,7 @@ export async function checkKey(
     }
     return { ok: true, value: models };
   } catch (error) {
-    return describeFailure(error, scrub);
+    return describeFailure(error, scrub, deadline.aborted);
   }
 }
 
@@ -75,8 +75,9 @@ function isImageModel(id: string, actions: string[] | undefined) {
 function describeFailure(
   error: unknown,
   scrub: (text: string) => string,
+  pastDeadline: boolean,
 ): Result<never> {
-  if (error instanceof DOMException && error.name === "TimeoutError") {
+  if (pastDeadline) {
     return refuse(
       "google_unreachable",
       "Could not check the key: Google did not finish answering in time.",
