@@ -468,9 +468,15 @@ const SPELLINGS: Record<string, Spelling> = {
       ),
     ],
   },
-  "percent-encoding of every character (%41%49…)": {
-    hide: (rng, f) =>
-      [...f].map((c) => "%" + randomCase(rng, codeHex(c, 2))).join(""),
+  "percent-encoding of every character, or of some (%41%49…)": {
+    // Every character encoded is hex with `%` between, which the hex windows
+    // catch even undecoded; mixed with plain characters it is not.
+    hide: (rng, f) => {
+      const every = rng.int(2) === 0;
+      return [...f].map((c) =>
+        every || rng.int(2) ? "%" + randomCase(rng, codeHex(c, 2)) : c
+      ).join("");
+    },
     reveal: (text) => [
       text.replace(
         /%([\da-f]{2})/gi,
