@@ -58,8 +58,11 @@ export interface Scrubber {
  * scrubber and keeps it.
  */
 export function createScrubber(secrets: readonly string[] = []): Scrubber {
-  const short = secrets.filter((s) => s.length >= 4 && s.length < 8);
-  const windows = secrets.filter((s) => s.length >= 8).map(secretWindows);
+  const short = secrets.filter((s) =>
+    s.length >= 4 && s.length < FRAGMENT_LENGTH
+  );
+  const windows = secrets.filter((s) => s.length >= FRAGMENT_LENGTH)
+    .map(secretWindows);
   function scrubText(text: string): string {
     let out = text;
     for (const secret of short) out = out.split(secret).join(REDACTED);
