@@ -21,6 +21,7 @@ export interface View {
  * redact a letter or two of them whenever they happen to continue the key.
  */
 export const BREAK = " ";
+const BREAK_CODE = BREAK.charCodeAt(0);
 
 /** The text as it was, less whitespace and the escapes `\n`, `\r`, `\t`. */
 export function literalView(text: string): View {
@@ -162,7 +163,7 @@ function fold(view: View): View {
       to = grow(to, new Int32Array(capacity));
     }
     for (let j = 0; j < chars.length; j++) {
-      if (chars[j] === BREAK && k > 0 && out[k - 1] === 0x20) continue;
+      if (chars[j] === BREAK && k > 0 && out[k - 1] === BREAK_CODE) continue;
       out[k] = chars.charCodeAt(j);
       from[k] = view.from[i]!;
       to[k] = view.to[i + width - 1]!;

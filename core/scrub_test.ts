@@ -593,7 +593,7 @@ Deno.test("[scrub] long random hex digests and base64 image-like data are unchan
     }"}}`,
     '<a href="/p?q=a%20b&amp;x=1">caf&eacute; &#233; &#x1F3A8;</a> \\u00e9\\n "日本語のプロンプト" ＡＩ生成',
   ];
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 100; i++) {
     const scrubber = createScrubber([randomKey(rng, i)]);
     for (const text of texts) {
       const out = scrubber.scrub(text);
