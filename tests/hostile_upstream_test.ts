@@ -192,3 +192,76 @@ Deno.test("[hostile] HTML labelled image/png is not stored: the item fails as st
   assert.equal(record.items[0].errorKind, "storage");
   assert.equal(record.items[0].image, null);
 });
+
+/** The key spelt the ways the red team found stored and decodable. */
+const SPELLINGS: [string, (key: string) => string][] = [
+  [
+    "hex",
+    (k) =>
+      [...new TextEncoder().encode(k)].map((b) =>
+        b.toString(16).padStart(2, "0")
+      ).join(""),
+  ],
+  ["reversed", (k) => [...k].reverse().join("")],
+  ["upper-case", (k) => k.toUpperCase()],
+  ["zero-width", (k) => [...k].join("\u200b")],
+  ["split by |", (k) => k.match(/.{1,7}/g)!.join("|")],
+  [
+    "HTML entities",
+    (k) => [...k].map((ch) => `&#${ch.charCodeAt(0)};`).join(""),
+  ],
+  [
+    "percent every character",
+    (k) =>
+      [...k].map((ch) =>
+        "%" + ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")
+      ).join(""),
+  ],
+  [
+    "fullwidth",
+    (k) =>
+      [...k].map((ch) =>
+        /[!-~]/.test(ch) ? String.fromCharCode(ch.charCodeAt(0) + 0xfee0) : ch
+      ).join(""),
+  ],
+  [
+    "\\u escapes",
+    (k) =>
+      [...k].map((ch) => "\\u" + ch.charCodeAt(0).toString(16).padStart(4, "0"))
+        .join(""),
+  ],
+];
+
+Deno.test("[hostile] an error that echoes the key in a lossless encoding is scrubbed before it is shown or stored", async (t) => {
+  for (const [name, encode] of SPELLINGS) {
+    await t.step(name, async () => {
+      await using hostile = startHostileGemini({
+        kind: "echo-in-error",
+        status: 400,
+        encode,
+      });
+      await using app = await appAgainst(hostile);
+      const { page, api } = await validateBoth(app);
+      const { batch, events, record } = await runOne(app);
+      const manifest = await app.request(
+        `/api/batches/${batch.id}/manifest.json`,
+        { headers: { cookie: batch.cookie } },
+      );
+      const spelt = encode(TEST_KEY);
+      const seen: [string, string][] = [
+        ["validate page", page.body],
+        ["validate API", api.body],
+        ["run stream", JSON.stringify(events)],
+        ["batch record", JSON.stringify(record)],
+        ["manifest", await manifest.text()],
+        ["database", await database(app)],
+        ["log", app.logs.join("\n")],
+      ];
+      for (const [where, text] of seen) {
+        assert.equal(text.includes(spelt), false, `${name} in the ${where}`);
+        assert.equal(findKeyMaterial(text, TEST_KEY), undefined, where);
+      }
+      assert.match(api.body, /REDACTED/, "the echo was redacted, not lost");
+    });
+  }
+});
