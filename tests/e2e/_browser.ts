@@ -5,7 +5,7 @@ import { startTestApp, type TestApp } from "../_helpers.ts";
 import type { FakeGeminiOptions } from "../fake_gemini.ts";
 
 // Without these, Chromium floods the closed network with connection attempts.
-const CHROMIUM_ARGS = [
+export const CHROMIUM_ARGS = [
   "--no-sandbox",
   "--disable-gpu",
   "--disable-dev-shm-usage",

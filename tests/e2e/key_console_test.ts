@@ -18,20 +18,10 @@ import {
 import { findChromium } from "../browser_path.ts";
 import { startTestApp, TEST_KEY, type TestApp } from "../_helpers.ts";
 import { LeakScan } from "../_key_leaks.ts";
+import { CHROMIUM_ARGS } from "./_browser.ts";
 
 /** htmx's request timeout in these tests (htmx's default is 60 s). */
 const SHORT_TIMEOUT_MS = 1500;
-
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-dev-shm-usage",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--disable-quic",
-];
 
 /**
  * Runs in the page on one console argument: everything reachable from it as
