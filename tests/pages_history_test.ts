@@ -60,7 +60,7 @@ Deno.test("[pages] history lists the workspace's batches newest first and search
   ].map(text);
   assert.deepEqual(cells.slice(0, 4), [
     "Zoo day",
-    "draft",
+    "Not started",
     "0/2",
     "Nano Banana Pro",
   ]);

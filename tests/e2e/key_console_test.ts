@@ -462,7 +462,7 @@ Deno.test({
       setFault(undefined);
       await pressRun(id, "a good run");
       await page.waitForSelector(`#run-${id}.run-finished`, { timeout: 15000 });
-      assert.match(await page.textContent(`#run-${id}`) ?? "", /done/);
+      assert.match(await page.textContent(`#run-${id}`) ?? "", /Done/);
 
       // The server goes away after the run element arrived, before it posts.
       log.during = "a stopped server";

@@ -93,7 +93,7 @@ Deno.test({
         null,
         { timeout: 20000 },
       );
-      assert.match(await page.textContent(`#run-${good}`) ?? "", /done/);
+      assert.match(await page.textContent(`#run-${good}`) ?? "", /Done/);
 
       // An invalid key whose Google error echoes it: shown, but scrubbed.
       await page.fill("#api-key", BAD_KEY);

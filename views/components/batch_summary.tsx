@@ -1,19 +1,10 @@
 /** A batch's status line, progress bar, counts, cost and actions. */
 import { budgetFieldId, RunButton } from "./run_starter.tsx";
 import { MAIN_ID } from "../layout.tsx";
+import { BatchStatusBadge } from "./status_badge.tsx";
 import type { Batch } from "../../core/records.ts";
 import { costLabel } from "../../core/cost.ts";
 import { CostFigure } from "./cost_figure.tsx";
-
-const STATUS_TEXT: Record<Batch["status"], string> = {
-  draft: "Not started",
-  running: "Running",
-  done: "Done",
-  partial: "Finished with failures",
-  failed: "Failed",
-  interrupted: "Interrupted",
-  cancelled: "Cancelled",
-};
 
 /** Id of a batch's summary (swapped as events arrive). */
 export function summaryId(batchId: string): string {
@@ -33,9 +24,7 @@ export function BatchSummary(
       data-status={batch.status}
     >
       <p class="summary-status">
-        <span class={`badge badge-${batch.status}`}>
-          {STATUS_TEXT[batch.status]}
-        </span>
+        <BatchStatusBadge status={batch.status} />
         {batch.statusMessage && (
           <span class="summary-message">{batch.statusMessage}</span>
         )}

@@ -6,6 +6,7 @@
 import type { Batch } from "../../core/records.ts";
 import type { RunMode } from "../../core/status.ts";
 import { KEY_FIELD_ID } from "./key_status.tsx";
+import { batchStatusText } from "./status_badge.tsx";
 import { ACTIVITY_ID } from "../layout.tsx";
 
 /** Id of a batch's run element in the activity region. */
@@ -74,8 +75,9 @@ export function RunStatus(
 export function RunFinished({ batch }: { batch: Batch }) {
   return (
     <div id={runId(batch.id)} class={`run run-finished run-${batch.status}`}>
-      <a href={`/batches/${batch.id}`}>{batch.title}</a>: {batch.status} —{" "}
-      {batch.succeededCount} of {batch.itemCount} images saved
+      <a href={`/batches/${batch.id}`}>{batch.title}</a>:{" "}
+      {batchStatusText(batch.status)} — {batch.succeededCount} of{" "}
+      {batch.itemCount} images saved
       <RunCost batch={batch} />
       {batch.statusMessage && (
         <span class="run-message">{batch.statusMessage}</span>

@@ -1,16 +1,7 @@
 /** One item of a batch: its image, or its status and reason. */
 import type { Image, Item } from "../../core/records.ts";
 import { COST_LABEL, formatUsd } from "../../core/cost.ts";
-
-const STATUS_TEXT: Record<Item["status"], string> = {
-  pending: "Waiting",
-  running: "Generating…",
-  succeeded: "Done",
-  failed: "Failed",
-  blocked: "Blocked by Google",
-  interrupted: "Interrupted",
-  cancelled: "Cancelled",
-};
+import { itemStatusText } from "./status_badge.tsx";
 
 /** Id of an item's tile (swapped as events arrive). */
 export function tileId(itemId: string): string {
@@ -48,7 +39,7 @@ export function Tile(
         )
         : (
           <div class="tile-placeholder">
-            <span class="badge">{STATUS_TEXT[item.status]}</span>
+            <span class="badge">{itemStatusText(item.status)}</span>
             {item.errorMessage && <p class="tile-error">{item.errorMessage}</p>}
           </div>
         )}

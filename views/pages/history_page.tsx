@@ -3,6 +3,7 @@ import type { Batch } from "../../core/records.ts";
 import { findModel } from "../../core/catalog.ts";
 import { COST_LABEL, costLabel, formatUsd } from "../../core/cost.ts";
 import { spentText } from "../components/cost_figure.tsx";
+import { BatchStatusBadge } from "../components/status_badge.tsx";
 
 export interface HistoryPageProps {
   batches: Batch[];
@@ -66,7 +67,7 @@ export function HistoryPage(
                       <a href={`/batches/${b.id}`}>{b.title}</a>
                     </td>
                     <td>
-                      <span class={`badge badge-${b.status}`}>{b.status}</span>
+                      <BatchStatusBadge status={b.status} />
                     </td>
                     <td>
                       {b.succeededCount}/{b.itemCount}
