@@ -33,6 +33,7 @@ export function buildManifest(
         items: batch.itemCount,
         succeeded: batch.succeededCount,
         failed: batch.failedCount,
+        blocked: batch.blockedCount,
       },
       cost: {
         label: costLabel(batch.priceListDate),

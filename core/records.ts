@@ -47,7 +47,10 @@ export interface Batch {
   statusMessage: string | null;
   itemCount: number;
   succeededCount: number;
+  /** Items that ended without an image: failed or blocked. */
   failedCount: number;
+  /** Of those, the ones Google blocked. */
+  blockedCount: number;
   estimatedCostUsd: number | null;
   actualCostUsd: number;
   budgetUsd: number | null;

@@ -103,6 +103,7 @@ export function batchCounts(counts: StatusCounts) {
     total: Object.values(counts).reduce((sum, n) => sum + (n ?? 0), 0),
     succeeded: counts.succeeded ?? 0,
     failed: of(FAILED),
+    blocked: counts.blocked ?? 0,
   };
 }
 

@@ -82,6 +82,7 @@ Deno.test("[status] counts: blocked items count as failed, open ones as neither"
     total: 6,
     succeeded: 2,
     failed: 2,
+    blocked: 1,
   });
 });
 

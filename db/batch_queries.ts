@@ -57,6 +57,7 @@ export async function createBatch(db: Db, input: NewBatch): Promise<Batch> {
     itemCount: rows.length,
     succeededCount: 0,
     failedCount: 0,
+    blockedCount: 0,
     estimatedCostUsd: input.estimatedCostUsd,
     actualCostUsd: 0,
     budgetUsd: input.budgetUsd ?? null,

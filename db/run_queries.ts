@@ -77,6 +77,7 @@ export async function settleBatch(
   const [batch] = await db.update(batches).set({
     succeededCount: counts.succeeded,
     failedCount: counts.failed,
+    blockedCount: counts.blocked,
     actualCostUsd: cost,
     status: batchStatusFrom(statuses, { running }),
     statusMessage,
@@ -89,7 +90,10 @@ export async function settleBatch(
 /** What one generator event adds to a running batch's counts and cost. */
 export interface BatchDelta {
   succeeded?: number;
+  /** Items that ended without an image… */
   failed?: number;
+  /** …and, of those, the ones Google blocked. */
+  blocked?: number;
   costUsd?: number;
 }
 
@@ -103,11 +107,12 @@ export interface BatchDelta {
 export async function addToBatch(
   db: Db,
   id: string,
-  { succeeded = 0, failed = 0, costUsd = 0 }: BatchDelta,
+  { succeeded = 0, failed = 0, blocked = 0, costUsd = 0 }: BatchDelta,
 ): Promise<Batch> {
   const [batch] = await db.update(batches).set({
     succeededCount: sql`${batches.succeededCount} + ${succeeded}`,
     failedCount: sql`${batches.failedCount} + ${failed}`,
+    blockedCount: sql`${batches.blockedCount} + ${blocked}`,
     actualCostUsd: sql`${batches.actualCostUsd} + ${costUsd}`,
     updatedAt: new Date(),
   }).where(eq(batches.id, id)).returning();

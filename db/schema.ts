@@ -33,6 +33,8 @@ export const batches = sqliteTable("batches", {
   itemCount: integer("item_count").notNull(),
   succeededCount: integer("succeeded_count").notNull().default(0),
   failedCount: integer("failed_count").notNull().default(0),
+  /** Of `failedCount`, the items Google blocked (shown apart). */
+  blockedCount: integer("blocked_count").notNull().default(0),
   estimatedCostUsd: real("estimated_cost_usd"),
   actualCostUsd: real("actual_cost_usd").notNull().default(0),
   budgetUsd: real("budget_usd"),

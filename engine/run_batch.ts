@@ -198,7 +198,8 @@ async function applyEvent(
         kind: event.kind,
         message: event.message,
       });
-      return item && { event, item, batch: await add({ failed: 1 }) };
+      const blocked = item?.status === "blocked" ? 1 : 0;
+      return item && { event, item, batch: await add({ failed: 1, blocked }) };
     }
     case "usage": {
       // One per attempt: a retried request is billed again, so costs add up.

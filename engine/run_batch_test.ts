@@ -255,6 +255,11 @@ Deno.test("[run_batch] each way a run ends leaves the batch and its items where 
         [out.batch.succeededCount, out.batch.failedCount],
         c.counts,
       );
+      // Blocked apart, both live (each event's increments) and at the end.
+      const blocked = c.items.filter((s) => s === "blocked").length;
+      assert.equal(out.batch.blockedCount, blocked);
+      const beforeEnd = out.updates.filter((u) => u.event.type !== "finished");
+      assert.equal(beforeEnd.at(-1)?.batch.blockedCount ?? 0, blocked);
       // The manifest on disk says the same.
       assert.equal(out.manifest.batch.status, c.status);
       assert.deepEqual(out.manifest.items.map((i) => i.status), c.items);

@@ -60,6 +60,7 @@ export function createCliRecords(plan: BatchPlan, id: string): CliRecords {
     itemCount: 0,
     succeededCount: 0,
     failedCount: 0,
+    blockedCount: 0,
     estimatedCostUsd: plan.estimate.totalUsd,
     actualCostUsd: 0,
     budgetUsd: plan.budgetUsd,
@@ -168,6 +169,7 @@ export function createCliRecords(plan: BatchPlan, id: string): CliRecords {
         statusMessage: message,
         succeededCount: counts.succeeded,
         failedCount: counts.failed,
+        blockedCount: counts.blocked,
         updatedAt: new Date(),
       });
       return buildManifest(batch, items, images, "BatchGen CLI");

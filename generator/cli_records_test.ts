@@ -88,6 +88,7 @@ Deno.test("[cli] records results, blocks, failures and a stop, and builds the on
     items: 4,
     succeeded: 1,
     failed: 2,
+    blocked: 1,
   });
   assert.equal(manifest.items[1]!.file, "0002-1.jpg");
   assert.equal(manifest.items[1]!.attempts, 1);

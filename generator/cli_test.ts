@@ -52,6 +52,7 @@ Deno.test("[cli] writes images and a key-free manifest", async () => {
       items: 4,
       succeeded: 2,
       failed: 2,
+      blocked: 2,
     });
     assert.match(manifest.batch.cost.label, /not a BatchGen charge/);
     assert.deepEqual(

@@ -54,7 +54,13 @@ Deno.test("[api] after a run: items with image URLs, manifest.json and a ZIP wit
     await t.request(`/api/batches/${id}`, { headers: { cookie } }),
     200,
   );
-  assert.deepEqual(record.counts, { items: 6, succeeded: 4, failed: 2 });
+  // Both images of the blocked prompt: failed, and of those, blocked.
+  assert.deepEqual(record.counts, {
+    items: 6,
+    succeeded: 4,
+    failed: 2,
+    blocked: 2,
+  });
   assert.deepEqual(
     record.items.map((i: { position: number; imageIndex: number }) =>
       `${i.position}.${i.imageIndex}`

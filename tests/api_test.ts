@@ -47,7 +47,7 @@ Deno.test("[api] POST /api/batches → 201 with the batch record and its cost es
     concurrency: 2,
     createdAt: "",
     updatedAt: "",
-    counts: { items: 6, succeeded: 0, failed: 0 },
+    counts: { items: 6, succeeded: 0, failed: 0, blocked: 0 },
     estimatedCostUsd: estimate.totalUsd,
     actualCostUsd: 0,
     budgetUsd: null,

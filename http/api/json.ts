@@ -21,6 +21,7 @@ export function batchJson(batch: Batch) {
       items: batch.itemCount,
       succeeded: batch.succeededCount,
       failed: batch.failedCount,
+      blocked: batch.blockedCount,
     },
     estimatedCostUsd: batch.estimatedCostUsd,
     actualCostUsd: batch.actualCostUsd,
