@@ -19,6 +19,7 @@ import { transport } from "./http/middleware/transport.ts";
 import { workspace } from "./http/middleware/workspace.ts";
 import { assetRoutes } from "./http/pages/assets.ts";
 import { batchRoutes } from "./http/pages/batches.tsx";
+import { galleryRoutes } from "./http/pages/gallery.tsx";
 import { imageRoutes } from "./http/pages/images.ts";
 import { keyRoutes } from "./http/pages/keys.tsx";
 import { runRoutes } from "./http/pages/runs.tsx";
@@ -78,6 +79,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/", keyRoutes(deps));
   app.route("/", runRoutes(deps));
   app.route("/", imageRoutes(deps));
+  app.route("/", galleryRoutes(deps)); // before batchRoutes: serves GET /history
   app.route("/", batchRoutes(deps));
   app.route("/", pageRoutes());
 

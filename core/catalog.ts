@@ -33,6 +33,7 @@ export interface ModelInfo {
   /** Values for `imageConfig.imageSize`; empty when the model takes none. */
   imageSizes: readonly string[];
   defaultSize: string;
+  /** What sets the model apart, never a price claim (prices: core/cost.ts). */
   note?: string;
 }
 
@@ -58,7 +59,7 @@ export const KNOWN_MODELS: readonly ModelInfo[] = [
     aspectRatios: STANDARD_RATIOS,
     imageSizes: ["1K"],
     defaultSize: "1K",
-    note: "cheapest; 1K only",
+    note: "1K only",
   },
   {
     id: "gemini-3.1-flash-image",

@@ -1,7 +1,8 @@
 /**
  * Prompts from a file, the same for a web upload and the CLI's `--prompts`:
  * plain text (one per line), CSV (a `prompt` column, else the first column)
- * or JSON Lines (`"text"` or `{"prompt": …}`), chosen by the file's name.
+ * or JSON Lines (a string, `{"prompt": …}` or `{"text": …}` per line),
+ * chosen by the file's name.
  */
 import { parse } from "csv-parse/sync";
 import { LIMITS } from "./limits.ts";
@@ -82,14 +83,19 @@ function fromJsonLines(text: string): string[] {
       );
     }
     if (typeof value === "string") return value.trim();
-    if (
-      value && typeof value === "object" && "prompt" in value &&
-      typeof value.prompt === "string"
-    ) {
-      return value.prompt.trim();
+    // `{"prompt": …}`, or `{"text": …}` as many prompt lists write it.
+    const record = value && typeof value === "object"
+      ? value as Record<string, unknown>
+      : {};
+    for (const field of ["prompt", "text"]) {
+      if (typeof record[field] === "string") {
+        return (record[field] as string).trim();
+      }
     }
     throw new PromptFileError(
-      `Line ${index + 1} of the JSONL file needs a "prompt" string.`,
+      `Line ${
+        index + 1
+      } of the JSONL file needs a string, or an object with a "prompt" (or "text") string.`,
     );
   }).filter(Boolean);
 }

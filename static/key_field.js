@@ -115,7 +115,13 @@
 
   function tell(source, kind) {
     if (source?.isConnected && source.classList.contains("run")) {
-      // As a refused run looks (views/components/run_starter.tsx).
+      // As a refused run looks (views/components/run_starter.tsx): an ended
+      // line has its own id, so starting again replaces it.
+      const batch = source.dataset.batch;
+      if (batch) {
+        document.getElementById(`run-ended-${batch}`)?.remove();
+        source.id = `run-ended-${batch}`;
+      }
       source.classList.add("run-refused");
       source.setAttribute("role", "alert");
       source.textContent = RUN_MESSAGES[kind] ?? RUN_MESSAGES.unreachable;

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import type { Client, InValue, Row } from "@libsql/client";
 import { parseHTML } from "linkedom";
-import type { TestApp } from "./_helpers.ts";
+import { TEST_KEY, type TestApp } from "./_helpers.ts";
 
 /** htmx navigation that swaps `main` (boosted links and forms). */
 export const HTMX = { "HX-Request": "true", "HX-Target": "main#main" };
@@ -122,13 +122,22 @@ export function selectedValue(
     ?.getAttribute("value") ?? null;
 }
 
-/** Posts the new-batch form (urlencoded unless `body` is FormData). */
+/**
+ * Posts the new-batch form (urlencoded unless `body` is FormData). From htmx
+ * the page's form also sends the header's key field (Generate checks it
+ * before saving), so an htmx post carries `TEST_KEY` unless `body` says.
+ */
 export async function postBatchForm(
   t: TestApp,
   cookie: string,
   body: Record<string, string> | FormData,
   headers: Record<string, string> = {},
 ): Promise<Response> {
+  if (headers["HX-Request"] === "true") {
+    if (body instanceof FormData) {
+      if (!body.has("apiKey")) body.set("apiKey", TEST_KEY);
+    } else body = { apiKey: TEST_KEY, ...body };
+  }
   return await t.request("/batches", {
     method: "POST",
     headers: { cookie, ...headers },

@@ -35,7 +35,12 @@ Deno.test("[api] create, run and read a batch: images, manifest and rows", async
   };
   assert.equal(last.type, "batch");
   assert.equal(last.batch.status, "partial");
-  assert.deepEqual(last.batch.counts, { items: 6, succeeded: 2, failed: 4 });
+  assert.deepEqual(last.batch.counts, {
+    items: 6,
+    succeeded: 2,
+    failed: 4,
+    blocked: 2,
+  });
   assert.equal(events.filter((e) => e.type === "image-saved").length, 2);
 
   const record =

@@ -480,7 +480,7 @@ const ROWS: Row[] = [
     path: (x) => `/batches/${x.own}/run`,
     body: form({}),
     status: 400,
-    phrase: /Paste your Gemini API key first\. Then press Resume/,
+    phrase: /Paste your Gemini API key first\. Then press Start again/,
   },
   {
     name: "page run: negative budget cap",

@@ -31,7 +31,6 @@ import {
 } from "./_html.ts";
 import { planBatch } from "../core/batch_input.ts";
 import { ConfigError, loadConfig } from "../config.ts";
-import { PRICE_LIST_DATE } from "../core/cost.ts";
 
 const PRO = "gemini-3-pro-image";
 const UNKNOWN = "gemini-9-ultra-image";
@@ -100,7 +99,12 @@ Deno.test("[cost] budget: a cap of 2.5 images stops after exactly 2; raising it 
   assert.equal(stopped.status, "interrupted");
   assert.equal(stopped.statusMessage, message);
   assert.equal(stopped.budgetUsd, 0.336015);
-  assert.deepEqual(stopped.counts, { items: 5, succeeded: 2, failed: 0 });
+  assert.deepEqual(stopped.counts, {
+    items: 5,
+    succeeded: 2,
+    failed: 0,
+    blocked: 0,
+  });
   assertUsd(stopped.actualCostUsd, 0.270996, "spent");
   assert.ok(stopped.actualCostUsd <= stopped.budgetUsd, "within the cap");
   assert.deepEqual(
@@ -123,7 +127,7 @@ Deno.test("[cost] budget: a cap of 2.5 images stops after exactly 2; raising it 
   assert.equal(resume?.getAttribute("hx-include"), `#budget-${id}`);
   assert.match(
     text(page.doc.querySelector(`#summary-${id} .cost`)),
-    /^Estimated Google usage: \$0\.271 so far of estimated \$0\.672 · cap \$0\.336 /,
+    /^Estimated Google usage: \$0\.271 so far of estimated \$0\.672 · cap \$0\.336$/,
   );
 
   // Resume with a new cap typed into the field: the runner passes it on.
@@ -183,8 +187,8 @@ Deno.test("[cost] budget: the cap sent with a run is validated (4xx) and can be 
   });
   const refused = await expectHtml(page, 400);
   assert.match(
-    text(refused.doc.querySelector(`#run-${id}`)),
-    /The budget cap cannot be negative\. Correct it and press Resume again\./,
+    text(refused.doc.querySelector(`#run-ended-${id}`)),
+    /The budget cap cannot be negative\. Correct it and press Start again\./,
   );
   const runner = await t.request(`/batches/${id}/runner?budgetUsd=abc`, {
     headers: { cookie, "HX-Request": "true" },
@@ -248,7 +252,7 @@ Deno.test("[cost] budget: a capped run on a model without a price is refused wit
     422,
   );
   assert.match(
-    text(page.doc.querySelector(`#run-${capped.id}`)),
+    text(page.doc.querySelector(`#run-ended-${capped.id}`)),
     /cannot be enforced/,
   );
 
@@ -288,7 +292,18 @@ Deno.test("[cost] confirm: above the default $5 threshold the batch waits as a d
   const confirm = doc.querySelector(`#confirm-${id}`);
   assert.equal(
     text(confirm?.querySelector("p")),
-    `This batch is estimated at $7.20 of Google usage (prices as of ${PRICE_LIST_DATE}, not a BatchGen charge). Start it?`,
+    "This batch is estimated at $7.20 of Google usage. Start it?",
+  );
+  assert.match(confirm?.getAttribute("title") ?? "", /not a BatchGen charge/);
+  // One way to start it (the question's), and one to discard it.
+  assert.equal(
+    doc.querySelectorAll(`#summary-${id} button[hx-get*="/runner"]`).length,
+    0,
+    "the summary offers no second start button",
+  );
+  assert.equal(
+    text(confirm?.querySelector(`button[hx-delete="/batches/${id}"]`)),
+    "Discard",
   );
   const start = confirm?.querySelector("button");
   assert.equal(text(start), "Start");

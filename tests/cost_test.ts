@@ -82,8 +82,9 @@ Deno.test("[cost] estimate fragment: 3 prompts × 2 images on Pro 2K shows the h
   const body = text(doc);
   assert.match(body, /3 prompts × 2 images = 6 images/);
   assert.match(body, /about \$0\.134 per image, \$0\.806 in total/);
-  assert.ok(body.includes(COST_LABEL), "labelled");
-  assert.ok(body.includes(`prices as of ${PRICE_LIST_DATE}`));
+  const label = doc.querySelector(".estimate-body")?.getAttribute("title");
+  assert.equal(label, COST_LABEL, "labelled (its tooltip)");
+  assert.ok(label?.includes(`prices as of ${PRICE_LIST_DATE}`));
 });
 
 Deno.test("[cost] a model without a price: batch page, history and API say price unknown, never $0.00", async () => {
@@ -120,7 +121,11 @@ Deno.test("[cost] a model without a price: batch page, history and API say price
   );
   const cost = text(page.doc.querySelector(`#summary-${batch.id} .cost`));
   assert.match(cost, /Estimated Google usage: price unknown for this model/);
-  assert.match(cost, new RegExp(`prices as of ${PRICE_LIST_DATE}`));
+  assert.match(
+    page.doc.querySelector(`#summary-${batch.id} .cost-figure`)
+      ?.getAttribute("title") ?? "",
+    new RegExp(`prices as of ${PRICE_LIST_DATE}`),
+  );
   assert.doesNotMatch(cost, /\$0\.00/);
 
   const history = await expectHtml(
@@ -178,6 +183,10 @@ Deno.test("[cost] a run on the fake: per-item cost, batch actual cost, manifest 
     return {
       summary: text(doc.querySelector(".cost-figure")),
       activity: text(doc.querySelector(".run-cost")),
+      // The K9 label is each figure's tooltip; the page says it once.
+      labels: [".cost-figure", ".run-cost"].map((s) =>
+        doc.querySelector(s)?.getAttribute("title") ?? ""
+      ),
     };
   });
 
@@ -192,6 +201,8 @@ Deno.test("[cost] a run on the fake: per-item cost, batch actual cost, manifest 
   const first = "$0.135 so far of estimated $0.403 · cap $1.00";
   const second = "$0.138 so far of estimated $0.403 · cap $1.00";
   const last = "$0.274 so far of estimated $0.403 · cap $1.00";
+  // Once every image is done or failed, the total is no longer "so far".
+  const total = "$0.274 of estimated $0.403 · cap $1.00";
   for (const figure of [first, second, last]) {
     assert.ok(
       figures.some((f) =>
@@ -205,16 +216,15 @@ Deno.test("[cost] a run on the fake: per-item cost, batch actual cost, manifest 
     );
   }
   for (const f of figures) {
-    assert.match(
-      f.summary,
-      /prices as of \d{4}-\d{2}-\d{2}, not a BatchGen charge/,
-    );
-    assert.match(
-      f.activity,
-      /estimated Google usage, prices as of .*not a BatchGen charge/,
-    );
+    for (const label of f.labels) {
+      assert.match(
+        label,
+        /^Estimated Google usage \(not a BatchGen charge\), prices as of \d{4}-\d{2}-\d{2}$/,
+      );
+    }
+    assert.match(f.activity, /estimated Google usage/);
   }
-  assert.ok(figures.at(-1)!.summary.includes(last), "ends at the total");
+  assert.ok(figures.at(-1)!.summary.includes(total), "ends at the total");
 
   const record = await expectJson(
     await t.request(`/api/batches/${id}`, { headers: { cookie } }),
@@ -272,9 +282,8 @@ Deno.test("[cost] a run on the fake: per-item cost, batch actual cost, manifest 
   );
   assert.match(
     text(page.doc.querySelector(`#summary-${id} .cost`)),
-    new RegExp(
-      `^Estimated Google usage: \\$0\\.274 so far of estimated \\$0\\.403 · cap \\$1\\.00 · prices as of ${PRICE_LIST_DATE}, not a BatchGen charge$`,
-    ),
+    // Finished: no "so far", and the label is the figure's tooltip.
+    /^Estimated Google usage: \$0\.274 of estimated \$0\.403 · cap \$1\.00$/,
   );
   assert.equal(t.fake.stats().generate, 3);
 });

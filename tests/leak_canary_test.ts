@@ -99,7 +99,8 @@ async function pageFlow(c: Client, key: string): Promise<string[]> {
   const boosted = await c.send("/batches", {
     method: "POST",
     headers: HTMX,
-    body: form({ prompts: "a second canary", model: MODEL }),
+    // The page's Generate sends the key field too: it is checked, not kept.
+    body: form({ prompts: "a second canary", model: MODEL, apiKey: key }),
   });
   assert.equal(boosted.status, 201, boosted.text);
   const boostedId = boosted.headers.get("hx-push-url")!.split("/").pop()!;

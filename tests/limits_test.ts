@@ -161,7 +161,7 @@ Deno.test("[limits] run starts: 30 a minute per client over page and API, then 4
   const page = await pageRun();
   assert.equal(page.headers.get("retry-after"), "60");
   const { doc } = await expectHtml(page, 429);
-  const refused = doc.querySelector(`#run-${id}.run-refused[role=alert]`);
+  const refused = doc.querySelector(`#run-ended-${id}.run-refused[role=alert]`);
   assert.ok(refused, "the run element is replaced by the refusal");
   assert.match(
     text(refused),
@@ -255,7 +255,7 @@ Deno.test("[limits] at most 3 batches run at once per workspace: the 4th is a 40
   });
   const { doc } = await expectHtml(page, 409);
   assert.match(
-    text(doc.querySelector(`#run-${last}.run-refused`)),
+    text(doc.querySelector(`#run-ended-${last}.run-refused`)),
     /At most 3 batches can run at once/,
   );
   assert.equal(t.deps.activeRuns.has(last), false);
@@ -357,7 +357,7 @@ Deno.test("[limits] an instance runs at most BATCHGEN_MAX_RUNNING generators, wh
   });
   const { doc } = await expectHtml(page, 503);
   assert.match(
-    text(doc.querySelector(`#run-${third.id}.run-refused`)),
+    text(doc.querySelector(`#run-ended-${third.id}.run-refused`)),
     /BATCHGEN_MAX_RUNNING/,
   );
   t.deps.activeRuns.abortAll();

@@ -1,13 +1,19 @@
-/** [pages] History (order, search, pagination), re-run prefill and delete. */
+/**
+ * [pages] History (order, search, pagination, thumbnails, live rows), re-run
+ * prefill and delete.
+ */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createBatchViaApi, startTestApp, TEST_KEY } from "./_helpers.ts";
+import { readUntil, type RunEvent, startRun } from "./_engine.ts";
 import {
   countRows,
   expectHtml,
   HTMX,
   newWorkspace,
   optionValues,
+  parse,
+  query,
   selectedValue,
   text,
   textareaValue,
@@ -65,6 +71,9 @@ Deno.test("[pages] history lists the workspace's batches newest first and search
     "Nano Banana Pro",
   ]);
   assert.match(cells[4]!, /^\$0\.00 of est\. \$0\.269$/);
+  // Not run yet: no image, so a placeholder instead of a thumbnail.
+  assert.ok(all.doc.querySelector(`#history-${ids[0]} .history-nothumb`));
+  assert.equal(all.doc.querySelector(`#history-${ids[0]} img`), null);
   assert.ok(!historyIds(all.doc).includes(other.id));
 
   const search = async (q: string) =>
@@ -136,6 +145,123 @@ Deno.test("[pages] history pages by 20 with an 'Older batches' link, even for ba
     }));
   const stamps = await times([...page1, ...page2]);
   assert.deepEqual(stamps, [...stamps].sort((a, b) => b - a), "newest first");
+});
+
+Deno.test("[pages] history shows each batch's first saved image as its thumbnail, a placeholder before any", async () => {
+  await using t = await startTestApp();
+  const cookie = await newWorkspace(t);
+  const done = await createBatchViaApi(t, {
+    prompts: ["a kite", "a sail", "a gull"],
+    model: PRO,
+  }, { cookie });
+  const run = await t.request(`/api/batches/${done.id}/run`, {
+    method: "POST",
+    headers: { cookie, "x-goog-api-key": TEST_KEY },
+  });
+  await run.text();
+  const draft = await createBatchViaApi(t, { prompts: ["later"], model: PRO }, {
+    cookie,
+  });
+  const [first] = await query(
+    t,
+    "select file_name from images where batch_id = ? order by created_at, id limit 1",
+    [done.id],
+  );
+  assert.ok(first, "the run saved images");
+
+  const { doc } = await expectHtml(
+    await t.request("/history", { headers: { cookie } }),
+    200,
+  );
+  const thumbs = [...doc.querySelectorAll(`#history-${done.id} img`)];
+  assert.equal(thumbs.length, 1, "one thumbnail per batch");
+  const src = thumbs[0]!.getAttribute("src")!;
+  assert.equal(src, `/images/${done.id}/${first.file_name}`);
+  assert.equal(thumbs[0]!.getAttribute("loading"), "lazy");
+  assert.equal(
+    thumbs[0]!.closest("a")?.getAttribute("href"),
+    `/batches/${done.id}`,
+  );
+  const image = await t.request(src, { headers: { cookie } });
+  assert.equal(image.status, 200);
+  await image.body?.cancel();
+  assert.equal(doc.querySelector(`#history-${draft.id} img`), null);
+  assert.ok(doc.querySelector(`#history-${draft.id} .history-nothumb`));
+  // The first cell still reads as the batch's title.
+  assert.equal(
+    text(doc.querySelector(`#history-${done.id} td`)),
+    "a kite (+2)",
+  );
+});
+
+Deno.test("[pages] a running batch's history row polls its own fragment and stops once the batch is done", async () => {
+  await using t = await startTestApp();
+  const batch = await createBatchViaApi(t, {
+    title: "Slow birds",
+    prompts: ["a heron [slow:1500]"],
+    model: PRO,
+  });
+  const { cookie } = batch;
+  const row = async (path: string, headers: Record<string, string> = {}) => {
+    const { doc } = await expectHtml(
+      await t.request(path, { headers: { cookie, ...headers } }),
+      200,
+    );
+    const tr = doc.querySelector(`tr#history-${batch.id}`);
+    assert.ok(tr, `the row in ${path}`);
+    return tr;
+  };
+  const idle = await row("/history");
+  assert.equal(idle.hasAttribute("hx-trigger"), false, "a draft does not poll");
+
+  const response = await startRun(t, batch);
+  const reader = response.body!.pipeThrough(new TextDecoderStream())
+    .getReader();
+  const seen: RunEvent[] = [];
+  const buffer = { text: "" };
+  await readUntil(reader, seen, (e) => e.type === "item-started", buffer);
+
+  const running = await row("/history");
+  assert.equal(running.getAttribute("hx-get"), `/history/rows/${batch.id}`);
+  assert.equal(running.getAttribute("hx-trigger"), "every 3s");
+  assert.equal(running.getAttribute("hx-swap"), "outerHTML");
+  assert.equal(text(running.querySelector(".badge")), "Running");
+  // The fragment is the row alone, polling again while the batch runs.
+  const fragment = await t.request(`/history/rows/${batch.id}`, {
+    headers: { cookie, "HX-Request": "true" },
+  });
+  const html = await fragment.text();
+  assert.equal(fragment.status, 200);
+  assert.match(html, /^<tr /);
+  const polled = parse(`<table><tbody>${html}</tbody></table>`)
+    .querySelector(`tr#history-${batch.id}`);
+  assert.equal(polled?.getAttribute("hx-trigger"), "every 3s");
+  assert.equal(text(polled?.querySelector(".badge")), "Running");
+
+  await readUntil(reader, seen, () => false, buffer); // to the end
+  const after = await t.request(`/history/rows/${batch.id}`, {
+    headers: { cookie, "HX-Request": "true" },
+  });
+  const finished = parse(`<table><tbody>${await after.text()}</tbody></table>`)
+    .querySelector(`tr#history-${batch.id}`);
+  assert.ok(finished);
+  assert.equal(finished.hasAttribute("hx-trigger"), false, "polling stops");
+  assert.equal(finished.hasAttribute("hx-get"), false);
+  assert.equal(text(finished.querySelector(".badge")), "Done");
+  assert.ok(finished.querySelector("img"), "now with its thumbnail");
+  assert.equal(text(finished.querySelectorAll("td")[2]), "1/1");
+
+  // Opened directly (not by htmx), the fragment's address shows History.
+  const direct = await t.request(`/history/rows/${batch.id}`, {
+    headers: { cookie },
+  });
+  assert.equal(direct.status, 303);
+  assert.equal(direct.headers.get("location"), "/history");
+  // A bad cursor is still a 400 page, never a 500.
+  await expectHtml(
+    await t.request("/history?cursor=12_%27", { headers: { cookie } }),
+    400,
+  );
 });
 
 Deno.test("[pages] re-run: GET /?from=<id> pre-fills prompts and settings, never the key", async () => {

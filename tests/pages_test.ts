@@ -66,6 +66,7 @@ Deno.test("[pages] GET / renders the form: empty password key field, models, def
     "/static/htmx.min.js",
     "/static/hx-sse.js",
     "/static/key_field.js",
+    "/static/viewer.js",
   ]);
   for (const script of scripts) assert.equal(script.textContent?.trim(), "");
   const inlineHandlers = [...doc.querySelectorAll("*")].flatMap((el) =>
@@ -138,8 +139,9 @@ Deno.test("[pages] POST /batches/estimate: 3 prompts × 2 images on Pro 1K, with
     Number(doc.querySelector(".estimate-body")?.getAttribute("data-total")),
     estimate.totalUsd,
   );
-  assert.ok(body.includes(COST_LABEL));
-  assert.match(body, new RegExp(`prices as of ${PRICE_LIST_DATE}`));
+  const label = doc.querySelector(".estimate-body")?.getAttribute("title");
+  assert.equal(label, COST_LABEL, "labelled (its tooltip)");
+  assert.match(label ?? "", new RegExp(`prices as of ${PRICE_LIST_DATE}`));
   assert.match(PRICE_LIST_DATE, /^\d{4}-\d{2}-\d{2}$/);
 });
 

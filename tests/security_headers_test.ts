@@ -239,7 +239,7 @@ Deno.test("[headers] every page, fragment and key-bearing response has CSP, no-r
   await expect(201, "/batches", {
     method: "POST",
     headers: HTMX,
-    body: form({ prompts: "an egret", model: MODEL }),
+    body: form({ prompts: "an egret", model: MODEL, apiKey: TEST_KEY }),
   });
   await expect(403, "/batches", {
     method: "POST",

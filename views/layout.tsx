@@ -34,6 +34,7 @@ export function Layout(
         <script src="/static/htmx.min.js" defer></script>
         <script src="/static/hx-sse.js" defer></script>
         <script src="/static/key_field.js" defer></script>
+        <script src="/static/viewer.js" type="module"></script>
       </head>
       <body hx-boost:inherited={`target:#${MAIN_ID}`}>
         <header class="topbar">
@@ -41,6 +42,7 @@ export function Layout(
           <nav class="nav" aria-label="Main">
             <a href="/">New batch</a>
             <a href="/history">History</a>
+            <a href="/gallery">Gallery</a>
             <a href="/key">Your key</a>
           </nav>
           {workspace && (

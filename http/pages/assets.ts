@@ -15,6 +15,10 @@ const ASSETS: Record<string, { url: string; type: string }> = {
     url: new URL("../../static/key_field.js", import.meta.url).href,
     type: "text/javascript; charset=utf-8",
   },
+  "viewer.js": {
+    url: new URL("../../static/viewer.js", import.meta.url).href,
+    type: "text/javascript; charset=utf-8",
+  },
   "hx-sse.js": {
     url: import.meta.resolve("htmx.org/dist/ext/hx-sse.min.js"),
     type: "text/javascript; charset=utf-8",

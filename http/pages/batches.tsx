@@ -16,25 +16,26 @@ import {
 import {
   DEFAULT_MODEL_ID,
   findModel,
-  imageSizeOrDefault,
+  offeredSizeOrDefault,
 } from "../../core/catalog.ts";
 import { estimateBatch } from "../../core/cost.ts";
 import { LIMITS } from "../../core/limits.ts";
 import { removeBatch, storeNewBatch } from "../../engine/batches.ts";
 import { zipResponse } from "../../engine/batch_files.ts";
 import { cursorProblem } from "../request_input.ts";
-import { statusOf } from "../problem.ts";
 import { ACTIVITY_ID } from "../../views/layout.tsx";
-import { Append } from "../../views/partial.tsx";
+import { Append, Replace } from "../../views/partial.tsx";
+import { BatchSummary } from "../../views/components/batch_summary.tsx";
 import { ModelOptions } from "../../views/components/model_options.tsx";
 import { Estimate } from "../../views/components/estimate.tsx";
 import { RunStarter } from "../../views/components/run_starter.tsx";
 import { NewBatchPage } from "../../views/pages/new_batch_page.tsx";
-import { BatchPage } from "../../views/pages/batch_page.tsx";
+import { BatchPage, batchSectionId } from "../../views/pages/batch_page.tsx";
 import { HistoryPage } from "../../views/pages/history_page.tsx";
 import { MessagePage } from "../../views/pages/message_page.tsx";
 import { isHtmx, page } from "./render.tsx";
 import { readBatchForm } from "./batch_form.ts";
+import { readKeyField } from "./key_field.ts";
 
 /** Routes for the batch screens. */
 export function batchRoutes(deps: AppDeps) {
@@ -89,7 +90,9 @@ export function batchRoutes(deps: AppDeps) {
     );
     const estimate = estimateBatch({
       model: model.id,
-      imageSize: imageSizeOrDefault(model.id, String(form.raw.imageSize ?? "")),
+      // The size the form shows once the model's options are in place: a
+      // size the previous model offered is not this one's.
+      imageSize: offeredSizeOrDefault(model, String(form.raw.imageSize ?? "")),
       prompts,
       imagesPerPrompt: perPrompt,
     });
@@ -104,11 +107,9 @@ export function batchRoutes(deps: AppDeps) {
 
   app.post("/batches", async (c) => {
     const form = await readBatchForm(c);
-    const parsed = parseBatchInput(form.raw);
-    if (!parsed.ok || form.fileError) {
-      const errors = parsed.ok ? {} : { ...parsed.problem.fields };
-      if (form.fileError) errors.promptsFile = form.fileError;
-      // The boosted form would push /batches, which has no page of its own.
+    // The form shown again with what to fix: never a refused key (K2), and
+    // the boosted form must not push /batches, which has no page of its own.
+    const refuse = (errors: Record<string, string>, status: 409 | 422) => {
       c.header("HX-Push-Url", "false");
       return page(
         c,
@@ -122,8 +123,24 @@ export function batchRoutes(deps: AppDeps) {
           errors={errors}
           defaultConcurrency={config.concurrency}
         />,
-        422,
+        status,
       );
+    };
+    const parsed = parseBatchInput(form.raw);
+    if (form.fileError) {
+      // The file is the problem; "write at least one prompt" would only
+      // repeat that it gave none.
+      const errors = parsed.ok ? {} : { ...parsed.problem.fields };
+      if (!form.values.prompts?.trim()) delete errors.prompts;
+      return refuse({ ...errors, promptsFile: form.fileError }, 422);
+    }
+    if (!parsed.ok) return refuse({ ...parsed.problem.fields }, 422);
+    // From the page, Generate saves the batch and starts it: check the key
+    // first, so no batch is saved that cannot start (K3: a check the user
+    // asked for, with this request only).
+    if (isHtmx(c)) {
+      const key = await keyProblem(c);
+      if (key) return refuse({ apiKey: key }, 422);
     }
     const stored = await storeNewBatch(
       db,
@@ -131,19 +148,7 @@ export function batchRoutes(deps: AppDeps) {
       planBatch(parsed.value, config.concurrency),
       config.quota,
     );
-    if (!stored.ok) {
-      c.header("HX-Push-Url", "false");
-      return page(
-        c,
-        "New batch",
-        <NewBatchPage
-          values={form.values}
-          errors={{ form: stored.problem.message }}
-          defaultConcurrency={config.concurrency}
-        />,
-        statusOf(stored.problem.code),
-      );
-    }
+    if (!stored.ok) return refuse({ form: stored.problem.message }, 409);
     const batch = stored.value;
     if (!isHtmx(c)) return c.redirect(`/batches/${batch.id}`, 303);
     c.header("HX-Push-Url", `/batches/${batch.id}`);
@@ -189,6 +194,24 @@ export function batchRoutes(deps: AppDeps) {
     });
   });
 
+  /** Why the form's key cannot start a run, or undefined when it can. */
+  async function keyProblem(c: Context<AppEnv>): Promise<string | undefined> {
+    const read = await readKeyField(c);
+    if (!read.ok) {
+      return read.problem.code === "missing_key"
+        ? `${read.problem.message} Generate saves the batch only with a key to start it.`
+        : read.problem.message;
+    }
+    const checked = await deps.checkKey(read.value.key, config.geminiBaseUrl, {
+      signal: c.req.raw.signal,
+    });
+    // Only a key Google refuses stops the batch here; if Google cannot be
+    // reached now, the run will say so.
+    return !checked.ok && checked.problem.code === "key_rejected"
+      ? checked.problem.message
+      : undefined;
+  }
+
   /** History's first page, or the page a cursor and search select. */
   async function historyPage(
     c: Context<AppEnv>,
@@ -226,7 +249,30 @@ export function batchRoutes(deps: AppDeps) {
         items={await listItems(db, batch.id)}
         images={await listImages(db, batch.id)}
         running={deps.activeRuns.has(batch.id)}
+        // Opened (or reloaded) during a run: the stream belongs to another
+        // page, so this one keeps its summary fresh on its own.
+        watch={deps.activeRuns.has(batch.id)}
       />,
+    );
+  });
+
+  // A watched summary asks for itself while the run lasts; once it is over,
+  // the whole batch section (tiles included) is drawn afresh, once.
+  app.get("/batches/:id/summary", async (c) => {
+    const batch = await getBatch(db, c.get("workspaceId"), c.req.param("id"));
+    if (!batch) return notFound(c);
+    if (deps.activeRuns.has(batch.id)) {
+      return c.html(<BatchSummary batch={batch} running watch />);
+    }
+    return c.html(
+      <Replace id={batchSectionId(batch.id)}>
+        <BatchPage
+          batch={batch}
+          items={await listItems(db, batch.id)}
+          images={await listImages(db, batch.id)}
+          running={false}
+        />
+      </Replace>,
     );
   });
 

@@ -8,11 +8,19 @@ import type { AppDeps, AppEnv } from "../env.ts";
 import { getBatch } from "../../db/batch_queries.ts";
 import { parseBudgetChange } from "../../core/budget.ts";
 import type { Problem } from "../../core/result.ts";
-import { parseRunMode } from "../../core/status.ts";
+import { parseRunMode, type RunMode } from "../../core/status.ts";
+import type { Batch } from "../../core/records.ts";
 import { claimRun, runClaimed } from "../../engine/start_run.ts";
-import { BatchSummary } from "../../views/components/batch_summary.tsx";
+import {
+  BatchSummary,
+  startLabel,
+} from "../../views/components/batch_summary.tsx";
 import { confirmId } from "../../views/components/confirm_start.tsx";
-import { RunRefused, RunStarter } from "../../views/components/run_starter.tsx";
+import {
+  runEndedId,
+  RunRefused,
+  RunStarter,
+} from "../../views/components/run_starter.tsx";
 import {
   RunFailed,
   RunNotStarted,
@@ -22,11 +30,23 @@ import { Remove } from "../../views/partial.tsx";
 import { statusOf } from "../problem.ts";
 import { readKeyField } from "./key_field.ts";
 
+/** How often a run stream proves its page is still there. */
+const HEARTBEAT_MS = 2_000;
+
+/** The button that starts this run, as the batch page names it. */
+function actionName(batch: Batch | undefined, mode: RunMode): string {
+  if (mode === "retry") return "Retry failed";
+  return batch ? startLabel(batch) : "Start";
+}
+
 /** What to do after a refusal the user can fix from the batch page. */
-const AGAIN: Partial<Record<Problem["code"], string>> = {
-  missing_key: " Then press Resume on the batch page.",
-  invalid_budget: " Correct it and press Resume again.",
-};
+function again(code: Problem["code"], action: string): string {
+  if (code === "missing_key") return ` Then press ${action} again.`;
+  if (code === "invalid_budget") {
+    return ` Correct it and press ${action} again.`;
+  }
+  return "";
+}
 
 /** Routes that start, stream and cancel runs. */
 export function runRoutes(deps: AppDeps) {
@@ -45,7 +65,11 @@ export function runRoutes(deps: AppDeps) {
       return c.html(
         <RunRefused
           batchId={batch.id}
-          message={change.problem.message + AGAIN.invalid_budget}
+          message={change.problem.message +
+            again(
+              "invalid_budget",
+              actionName(batch, parseRunMode(c.req.query("mode"))),
+            )}
         />,
         statusOf(change.problem.code),
       );
@@ -57,8 +81,12 @@ export function runRoutes(deps: AppDeps) {
           mode={parseRunMode(c.req.query("mode"))}
           budgetUsd={budget}
         />
-        {/* Started: the "Start it?" question, if shown, is answered. */}
+        {
+          /* Started: the "Start it?" question, if shown, is answered, and
+            the batch's last ended run line gives way to this one. */
+        }
         <Remove id={confirmId(batch.id)} />
+        <Remove id={runEndedId(batch.id)} />
       </>,
     );
   });
@@ -75,7 +103,11 @@ export function runRoutes(deps: AppDeps) {
               problem.code === "too_many_running"
             ? undefined
             : batch}
-          message={problem.message + (AGAIN[problem.code] ?? "")}
+          message={problem.message +
+            again(
+              problem.code,
+              actionName(batch, parseRunMode(c.req.query("mode"))),
+            )}
         />,
         statusOf(problem.code),
       );
@@ -99,23 +131,38 @@ export function runRoutes(deps: AppDeps) {
     c.header("Cache-Control", "no-store");
     return streamSSE(c, async (stream) => {
       stream.onAbort(() => claim.controller.abort("disconnected"));
-      await runClaimed(deps, claim, {
-        apiKey: key,
-        mode: parseRunMode(c.req.query("mode")),
-        onUpdate: async (update) => {
-          if (!stream.aborted) {
-            await stream.writeSSE({ data: String(<RunUpdate {...update} />) });
-          }
-        },
-        onFailure: async () => {
-          if (stream.aborted) return;
-          await stream.writeSSE({
-            data: String(<RunFailed batchId={batchId} />),
-          });
-        },
-      });
+      // A comment line every few seconds: a closed tab is noticed on the
+      // next write, so the run (and the key, K6) ends within seconds even
+      // while Google takes a minute over one image.
+      const heartbeat = setInterval(() => {
+        if (!stream.aborted) stream.write(": alive\n\n").catch(() => {});
+      }, HEARTBEAT_MS);
+      try {
+        await runClaimed(deps, claim, {
+          apiKey: key,
+          mode: parseRunMode(c.req.query("mode")),
+          onUpdate: async (update) => {
+            if (!stream.aborted) {
+              await stream.writeSSE({
+                data: String(<RunUpdate {...update} />),
+              });
+            }
+          },
+          onFailure: async () => {
+            if (stream.aborted) return;
+            await stream.writeSSE({
+              data: String(<RunFailed batchId={batchId} />),
+            });
+          },
+        });
+      } finally {
+        clearInterval(heartbeat);
+      }
     });
   });
+
+  // Dismissing an ended run line: the button deletes its line itself.
+  app.get("/activity/dismiss", (c) => c.body(null, 200));
 
   app.post("/batches/:id/cancel", async (c) => {
     const batch = await getBatch(db, c.get("workspaceId"), c.req.param("id"));

@@ -31,7 +31,7 @@ Deno.test({
       assert.ok(loaded.every((w) =>
         w > 0
       ));
-      assert.match(await page.textContent(".summary") ?? "", /6 succeeded/);
+      assert.match(await page.textContent(".summary") ?? "", /6 done/);
       assert.match(page.url(), /\/batches\/[a-z0-9]+$/);
 
       const stored = await page.evaluate(async () => {

@@ -396,7 +396,7 @@ Deno.test({
 
       /** Waits for the run element to say `message`, as an alert. */
       const runSays = async (batchId: string, message: RegExp) => {
-        const selector = `#run-${batchId}.run-refused`;
+        const selector = `#run-ended-${batchId}.run-refused`;
         await page.waitForSelector(selector, { timeout: 8000 });
         assert.match(await page.textContent(selector) ?? "", message);
         assert.equal(await page.getAttribute(selector, "role"), "alert");
@@ -461,8 +461,10 @@ Deno.test({
       // Without faults the run starts with the key and finishes.
       setFault(undefined);
       await pressRun(id, "a good run");
-      await page.waitForSelector(`#run-${id}.run-finished`, { timeout: 15000 });
-      assert.match(await page.textContent(`#run-${id}`) ?? "", /Done/);
+      await page.waitForSelector(`#run-ended-${id}.run-finished`, {
+        timeout: 15000,
+      });
+      assert.match(await page.textContent(`#run-ended-${id}`) ?? "", /Done/);
 
       // The server goes away after the run element arrived, before it posts.
       log.during = "a stopped server";

@@ -31,7 +31,7 @@ async function runBatch(page: Page, prompts: string): Promise<string> {
   );
   const id = page.url().split("/").pop()!;
   await page.waitForSelector(
-    `#run-${id}.run-finished, #run-${id}.run-refused`,
+    `#run-ended-${id}.run-finished, #run-ended-${id}.run-refused`,
     {
       timeout: 20000,
     },
@@ -93,7 +93,7 @@ Deno.test({
         null,
         { timeout: 20000 },
       );
-      assert.match(await page.textContent(`#run-${good}`) ?? "", /Done/);
+      assert.match(await page.textContent(`#run-ended-${good}`) ?? "", /Done/);
 
       // An invalid key whose Google error echoes it: shown, but scrubbed.
       await page.fill("#api-key", BAD_KEY);
@@ -101,24 +101,30 @@ Deno.test({
       await page.waitForSelector("#key-status .key-bad");
       const rejected = await page.textContent("#key-status") ?? "";
       assert.match(rejected, /API key not valid/);
-      const bad = await runBatch(page, "a grey heron");
-      const failure = await page.textContent(`#run-${bad}`) ?? "";
+      // Generate with it: nothing is saved, the form says why, scrubbed.
+      await page.click("nav a[href='/']");
+      await page.waitForSelector("textarea[name=prompts]");
+      await page.fill("textarea[name=prompts]", "a grey heron");
+      await page.click("#batch-form button[type=submit]");
+      await page.waitForSelector(".field-error:has-text('Google rejected')");
+      const failure = await page.textContent(".field-error") ?? "";
       assert.match(failure, /API key not valid/);
+      const bad = good;
 
       // Move around: History, back, forward, reload.
       await page.fill("#api-key", TEST_KEY);
       await page.click("nav a[href='/history']");
-      await page.waitForSelector("table.history");
+      await page.waitForSelector(`main a[href='/batches/${good}']`);
       assert.equal(
         await page.inputValue("#api-key"),
         TEST_KEY,
         "in-app navigation keeps the key in the tab",
       );
-      await page.goBack();
+      await page.click(`main a[href='/batches/${bad}']`);
       await page.waitForURL(new RegExp(`/batches/${bad}$`));
-      await page.goForward();
-      await page.waitForURL(/\/history$/);
       await page.goBack();
+      await page.waitForURL(/\/history$/);
+      await page.goForward();
       await page.waitForURL(new RegExp(`/batches/${bad}$`));
       await page.waitForSelector(".tile");
 

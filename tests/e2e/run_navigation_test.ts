@@ -5,6 +5,8 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { TEST_KEY } from "../_helpers.ts";
+import { BAD_KEY } from "../_key_leaks.ts";
+import { countRows } from "../_html.ts";
 import { withBrowserApp } from "./_browser.ts";
 
 const browserTest = { sanitizeOps: false, sanitizeResources: false };
@@ -37,7 +39,7 @@ Deno.test({
       await page.waitForFunction(() =>
         document.querySelectorAll(".tile img").length === 6
       );
-      assert.match(await page.textContent(".summary") ?? "", /6 succeeded/);
+      assert.match(await page.textContent(".summary") ?? "", /6 done/);
       assert.equal(
         await page.inputValue("#api-key"),
         TEST_KEY,
@@ -69,21 +71,35 @@ Deno.test({
 
 Deno.test({
   name:
-    "[e2e] Generate without a key explains what to do; Resume after pasting it runs the batch",
+    "[e2e] Generate without a key, or with one Google refuses, saves nothing and says what to do; with the key it runs",
   ...browserTest,
   fn: () =>
-    withBrowserApp(async ({ page, url }) => {
+    withBrowserApp(async ({ page, url, t }) => {
       await page.goto(url);
       await page.fill("textarea[name=prompts]", "a quiet pond");
       await page.click("button[type=submit]");
-      await page.waitForSelector(".run-refused");
+      await page.waitForSelector(".field-error");
       assert.match(
-        await page.textContent(".run-refused") ?? "",
-        /Paste your Gemini API key/,
+        await page.textContent(".field-error") ?? "",
+        /Paste your Gemini API key first\. Generate saves the batch only with a key/,
       );
+      assert.match(page.url(), /\/$/, "still on the form");
+      assert.equal(
+        await page.inputValue("textarea[name=prompts]"),
+        "a quiet pond",
+        "what was typed is kept",
+      );
+      // A key of the right shape that Google refuses: still nothing saved.
+      await page.fill("#api-key", BAD_KEY);
+      await page.click("button[type=submit]");
+      await page.waitForSelector(".field-error:has-text('Google rejected')");
+      assert.equal(await countRows(t, "batches"), 0, "no batch saved");
+
       await page.fill("#api-key", TEST_KEY);
-      await page.click("button:has-text('Run')");
+      await page.click("button[type=submit]");
       await page.waitForSelector(".run-finished", { timeout: 20000 });
       assert.equal(await page.locator(".tile img").count(), 1);
+      // One name for the action everywhere: no "Run" button anywhere.
+      assert.equal(await page.locator("button:text-is('Run')").count(), 0);
     }),
 });

@@ -11,17 +11,46 @@ export function summaryId(batchId: string): string {
   return `summary-${batchId}`;
 }
 
+/** The name of the button that starts the work a batch has left. */
+export function startLabel(batch: Batch): "Start" | "Resume" {
+  return batch.status === "draft" ? "Start" : "Resume";
+}
+
+export interface BatchSummaryProps {
+  batch: Batch;
+  /** A run of the batch is in progress. */
+  running: boolean;
+  /**
+   * This page does not own the run's stream (it was opened, or reloaded,
+   * during the run): the summary asks for itself every 2 s until the run
+   * ends, so it never shows a state that is over.
+   */
+  watch?: boolean;
+  /** The "Start it?" question is shown: its Start is the only start button. */
+  confirming?: boolean;
+}
+
 /** Swapped by id (`summaryId`) as events arrive. */
 export function BatchSummary(
-  { batch, running }: { batch: Batch; running: boolean },
+  { batch, running, watch = false, confirming = false }: BatchSummaryProps,
 ) {
   const finished = batch.succeededCount + batch.failedCount;
-  const open = batch.itemCount - batch.succeededCount - batch.failedCount;
+  const open = batch.itemCount - finished;
+  const failed = batch.failedCount - batch.blockedCount;
+  const poll = running && watch
+    ? {
+      "hx-get": `/batches/${batch.id}/summary?watch=1`,
+      "hx-trigger": "every 2s",
+      "hx-swap": "outerHTML",
+    }
+    : {};
   return (
     <section
       id={summaryId(batch.id)}
       class="summary"
       data-status={batch.status}
+      data-running={running ? "true" : "false"}
+      {...poll}
     >
       <p class="summary-status">
         <BatchStatusBadge status={batch.status} />
@@ -33,13 +62,18 @@ export function BatchSummary(
         {finished} of {batch.itemCount}
       </progress>
       <p class="counts">
-        <span data-count="succeeded">{batch.succeededCount} succeeded</span>
-        <span data-count="failed">{batch.failedCount} failed</span>
-        <span data-count="open">{open} to do</span>
+        <span data-count="succeeded">{batch.succeededCount} done</span>
+        {failed > 0 && <span data-count="failed">{failed} failed</span>}
+        {batch.blockedCount > 0 && (
+          <span data-count="blocked">
+            {batch.blockedCount} blocked by Google
+          </span>
+        )}
+        {open > 0 && <span data-count="open">{open} to do</span>}
         <span>of {batch.itemCount} images</span>
       </p>
-      <p class="cost" title={costLabel(batch.priceListDate)}>
-        <CostFigure batch={batch} />
+      <p class="cost">
+        <CostFigure batch={batch} running={running} />
       </p>
       <div class="actions">
         {running
@@ -59,11 +93,11 @@ export function BatchSummary(
               {(open > 0 || batch.failedCount > 0) && (
                 <BudgetField batch={batch} />
               )}
-              {open > 0 && (
+              {open > 0 && !confirming && (
                 <RunButton
                   batchId={batch.id}
                   mode="resume"
-                  label={batch.status === "draft" ? "Run" : "Resume"}
+                  label={startLabel(batch)}
                   primary
                 />
               )}

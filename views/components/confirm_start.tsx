@@ -5,6 +5,7 @@
  * removes this block.
  */
 import { RunButton } from "./run_starter.tsx";
+import { MAIN_ID } from "../layout.tsx";
 import type { Batch } from "../../core/records.ts";
 import { costLabel, formatUsd, PRICE_LIST_DATE } from "../../core/cost.ts";
 
@@ -28,9 +29,20 @@ export function ConfirmStart({ batch }: { batch: Batch }) {
           ? `BatchGen cannot estimate this batch: price unknown for ${batch.model} (prices as of ${date}). Start it?`
           : `This batch is estimated at ${
             formatUsd(batch.estimatedCostUsd)
-          } of Google usage (prices as of ${date}, not a BatchGen charge). Start it?`}
+          } of Google usage. Start it?`}
       </p>
-      <RunButton batchId={batch.id} mode="resume" label="Start" primary />
+      <div class="actions">
+        <RunButton batchId={batch.id} mode="resume" label="Start" primary />
+        <button
+          type="button"
+          class="button secondary"
+          hx-delete={`/batches/${batch.id}`}
+          hx-confirm="Discard this batch? Nothing has been generated yet."
+          hx-target={`#${MAIN_ID}`}
+        >
+          Discard
+        </button>
+      </div>
     </div>
   );
 }

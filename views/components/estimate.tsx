@@ -13,7 +13,12 @@ export interface EstimateProps {
 /** "3 prompts × 2 images = 6 images · ~$0.134 each · ~$0.80 total". */
 export function Estimate(p: EstimateProps) {
   return (
-    <div class="estimate-body" data-total={p.totalUsd ?? ""}>
+    // The K9 label is the figure's tooltip; the page says it once, below.
+    <div
+      class="estimate-body"
+      data-total={p.totalUsd ?? ""}
+      title={COST_LABEL}
+    >
       <p>
         <strong>{p.prompts}</strong> prompt{p.prompts === 1 ? "" : "s"} ×{" "}
         <strong>{p.imagesPerPrompt}</strong>{" "}
@@ -29,7 +34,6 @@ export function Estimate(p: EstimateProps) {
           </>
         )}
       </p>
-      <small class="hint">{COST_LABEL}. Google bills you directly.</small>
     </div>
   );
 }

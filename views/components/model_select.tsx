@@ -1,6 +1,20 @@
 /** The model picker; after key validation it lists the key's models. */
 import { KNOWN_MODELS, type ModelInfo } from "../../core/catalog.ts";
+import { estimateImageUsd, formatUsd } from "../../core/cost.ts";
 import { MODEL_OPTIONS_ID } from "./model_options.tsx";
+
+/**
+ * "Nano Banana 2 Lite — 1K only — ≈$0.0336 per 1K image": the price comes
+ * from the price table (core/cost.ts), so a label can never disagree with it.
+ */
+export function modelOptionText(model: ModelInfo): string {
+  const usd = estimateImageUsd(model.id, model.defaultSize);
+  const price = usd === null
+    ? "price unknown"
+    : `≈${formatUsd(usd)} per ${model.defaultSize} image`;
+  return [`${model.label} (${model.id})`, model.note, price].filter(Boolean)
+    .join(" — ");
+}
 
 /** Id of the model field (swapped after a key check). */
 export const MODEL_FIELD_ID = "model-field";
@@ -32,7 +46,7 @@ export function ModelSelect(
       >
         {models.map((m) => (
           <option value={m.id} selected={m.id === selected}>
-            {m.label} ({m.id}){m.note ? ` — ${m.note}` : ""}
+            {modelOptionText(m)}
           </option>
         ))}
       </select>

@@ -14,6 +14,15 @@ export function runId(batchId: string): string {
   return `run-${batchId}`;
 }
 
+/**
+ * Id of a batch's ended run line (finished or refused). Apart from the run
+ * element's id, so that starting again removes the old line, whatever order
+ * the swaps land in, and the activity region keeps one line per batch.
+ */
+export function runEndedId(batchId: string): string {
+  return `run-ended-${batchId}`;
+}
+
 /** Id of the progress line inside a run element. */
 export function runStatusId(batchId: string): string {
   return `run-status-${batchId}`;
@@ -23,8 +32,8 @@ export function runStatusId(batchId: string): string {
 export function budgetFieldId(batchId: string): string {
   return `budget-${batchId}`;
 }
-import { runningCostText } from "./cost_figure.tsx";
-import { costLabel, PRICE_LIST_DATE } from "../../core/cost.ts";
+import { costText } from "./cost_figure.tsx";
+import { costLabel } from "../../core/cost.ts";
 
 /**
  * Starts the run as soon as it is inserted. `budgetUsd` (the text of the
@@ -71,10 +80,14 @@ export function RunStatus(
   );
 }
 
-/** Replaces the run element when its stream ends. */
+/** Replaces the run element when its stream ends; it can be dismissed. */
 export function RunFinished({ batch }: { batch: Batch }) {
   return (
-    <div id={runId(batch.id)} class={`run run-finished run-${batch.status}`}>
+    <div
+      id={runEndedId(batch.id)}
+      class={`run run-finished run-${batch.status}`}
+      data-batch={batch.id}
+    >
       <a href={`/batches/${batch.id}`}>{batch.title}</a>:{" "}
       {batchStatusText(batch.status)} — {batch.succeededCount} of{" "}
       {batch.itemCount} images saved
@@ -82,6 +95,7 @@ export function RunFinished({ batch }: { batch: Batch }) {
       {batch.statusMessage && (
         <span class="run-message">{batch.statusMessage}</span>
       )}
+      <DismissButton />
     </div>
   );
 }
@@ -91,19 +105,41 @@ export function RunRefused(
   { batchId, message }: { batchId: string; message: string },
 ) {
   return (
-    <div id={runId(batchId)} class="run run-refused" role="alert">
-      {message}
+    <div
+      id={runEndedId(batchId)}
+      class="run run-refused"
+      role="alert"
+      data-batch={batchId}
+    >
+      <span>{message}</span>
+      <DismissButton />
     </div>
   );
 }
 
-/** The running figure in the activity region, labelled (K9). */
+/** Closes an ended run line (a request that answers nothing, then delete). */
+function DismissButton() {
+  return (
+    <button
+      type="button"
+      class="run-dismiss"
+      aria-label="Dismiss"
+      title="Dismiss"
+      hx-get="/activity/dismiss"
+      hx-target="closest .run"
+      hx-swap="delete"
+    >
+      ×
+    </button>
+  );
+}
+
+/** The running figure in the activity region; the label is its tooltip (K9). */
 function RunCost({ batch }: { batch: Batch }) {
   return (
     <span class="run-cost" title={costLabel(batch.priceListDate)}>
-      {" · "}
-      {runningCostText(batch)} (estimated Google usage, prices as of{" "}
-      {batch.priceListDate ?? PRICE_LIST_DATE}, not a BatchGen charge)
+      {" · estimated Google usage "}
+      {costText(batch, { running: batch.status === "running" })}
     </span>
   );
 }

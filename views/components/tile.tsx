@@ -2,13 +2,18 @@
 import type { Image, Item } from "../../core/records.ts";
 import { COST_LABEL, formatUsd } from "../../core/cost.ts";
 import { itemStatusText } from "./status_badge.tsx";
+import { positionText, viewerImageData } from "./viewer.tsx";
 
 /** Id of an item's tile (swapped as events arrive). */
 export function tileId(itemId: string): string {
   return `tile-${itemId}`;
 }
 
-/** Swapped by id (`tileId`) as events arrive. */
+/**
+ * Swapped by id (`tileId`) as events arrive. The image link carries what the
+ * viewer (static/viewer.js) shows for it, so a tile swapped in mid-run is
+ * viewable at once; without JS the link just opens the image.
+ */
 export function Tile(
   { item, image, batchId }: { item: Item; image?: Image; batchId: string },
 ) {
@@ -27,6 +32,7 @@ export function Tile(
             rel="noopener"
             class="tile-image"
             hx-boost="false"
+            {...viewerImageData(item, image)}
           >
             <img
               src={src}
@@ -38,15 +44,22 @@ export function Tile(
           </a>
         )
         : (
-          <div class="tile-placeholder">
+          // Focusable once it holds a reason, so keyboard users can reveal
+          // a clamped error (and the prompt) the way hovering does.
+          <div
+            class="tile-placeholder"
+            tabindex={item.errorMessage ? 0 : undefined}
+          >
             <span class="badge">{itemStatusText(item.status)}</span>
-            {item.errorMessage && <p class="tile-error">{item.errorMessage}</p>}
+            {item.errorMessage && (
+              <p class="tile-error">{breakableCodes(item.errorMessage)}</p>
+            )}
           </div>
         )}
       <figcaption>
-        <span class="tile-prompt" title={item.prompt}>{item.prompt}</span>
+        <span class="tile-prompt" data-viewer-prompt>{item.prompt}</span>
         <span class="tile-meta">
-          #{item.position + 1}.{item.imageIndex + 1}
+          {positionText(item)}
           {item.costUsd !== null && (
             <span class="tile-cost" title={COST_LABEL}>
               {` · ${formatUsd(item.costUsd)}`}
@@ -55,5 +68,17 @@ export function Tile(
         </span>
       </figcaption>
     </figure>
+  );
+}
+
+/**
+ * Google's reason codes (`IMAGE_PROHIBITED_CONTENT`) are one long "word":
+ * a break opportunity after each underscore lets them wrap between their
+ * parts instead of mid-word or out of the tile.
+ */
+export function breakableCodes(message: string) {
+  const parts = message.split("_");
+  return parts.flatMap((part, i) =>
+    i < parts.length - 1 ? [`${part}_`, <wbr />] : [part]
   );
 }

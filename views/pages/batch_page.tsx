@@ -4,6 +4,7 @@ import { findModel } from "../../core/catalog.ts";
 import { BatchSummary } from "../components/batch_summary.tsx";
 import { ConfirmStart } from "../components/confirm_start.tsx";
 import { Tile } from "../components/tile.tsx";
+import { Viewer } from "../components/viewer.tsx";
 
 export interface BatchPageProps {
   batch: Batch;
@@ -12,16 +13,24 @@ export interface BatchPageProps {
   running: boolean;
   /** Ask before starting (estimate above the confirm threshold). */
   confirm?: boolean;
+  /** The run (if any) streams to another page: keep the summary fresh. */
+  watch?: boolean;
+}
+
+/** Id of a batch's whole section (replaced when a watched run ends). */
+export function batchSectionId(batchId: string): string {
+  return `batch-${batchId}`;
 }
 
 /** The batch page; tiles and summary update live by id during a run. */
 export function BatchPage(
-  { batch, items, images, running, confirm = false }: BatchPageProps,
+  { batch, items, images, running, confirm = false, watch = false }:
+    BatchPageProps,
 ) {
   const imageByItem = new Map(images.map((image) => [image.itemId, image]));
   const s = batch.settings;
   return (
-    <section class="panel batch" id={`batch-${batch.id}`}>
+    <section class="panel batch" id={batchSectionId(batch.id)}>
       <h1>{batch.title}</h1>
       <p class="settings">
         {findModel(batch.model)?.label ?? batch.model} · {s.aspectRatio} ·{" "}
@@ -32,7 +41,12 @@ export function BatchPage(
         </time>
       </p>
       {confirm && <ConfirmStart batch={batch} />}
-      <BatchSummary batch={batch} running={running} />
+      <BatchSummary
+        batch={batch}
+        running={running}
+        watch={watch}
+        confirming={confirm}
+      />
       <div class="grid" id={`grid-${batch.id}`}>
         {items.map((item) => (
           <Tile
@@ -42,6 +56,7 @@ export function BatchPage(
           />
         ))}
       </div>
+      <Viewer batch={batch} />
     </section>
   );
 }

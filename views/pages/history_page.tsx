@@ -1,12 +1,13 @@
 /** History: the workspace's batches, newest first, searchable. */
-import type { Batch } from "../../core/records.ts";
-import { findModel } from "../../core/catalog.ts";
-import { COST_LABEL, costLabel, formatUsd } from "../../core/cost.ts";
-import { spentText } from "../components/cost_figure.tsx";
-import { BatchStatusBadge } from "../components/status_badge.tsx";
+import type { Batch, Image } from "../../core/records.ts";
+import { HistoryRow } from "../components/history_row.tsx";
 
 export interface HistoryPageProps {
   batches: Batch[];
+  /** Each batch's first saved image, by batch id (none: a placeholder). */
+  thumbnails?: ReadonlyMap<string, Image>;
+  /** Ids of the batches running now: their rows keep themselves up to date. */
+  live?: ReadonlySet<string>;
   query: string;
   nextCursor: string | null;
   workspaceToken: string;
@@ -14,9 +15,17 @@ export interface HistoryPageProps {
   notice?: string;
 }
 
-/** A table of batches with status, counts, model and cost. */
+/** A table of batches (cards on a phone) with status, counts, model and cost. */
 export function HistoryPage(
-  { batches, query, nextCursor, workspaceToken, notice }: HistoryPageProps,
+  {
+    batches,
+    thumbnails = new Map(),
+    live = new Set(),
+    query,
+    nextCursor,
+    workspaceToken,
+    notice,
+  }: HistoryPageProps,
 ) {
   const more = nextCursor &&
     `/history?${new URLSearchParams({
@@ -62,39 +71,14 @@ export function HistoryPage(
               </thead>
               <tbody>
                 {batches.map((b) => (
-                  <tr id={`history-${b.id}`}>
-                    <td>
-                      <a href={`/batches/${b.id}`}>{b.title}</a>
-                    </td>
-                    <td>
-                      <BatchStatusBadge status={b.status} />
-                    </td>
-                    <td>
-                      {b.succeededCount}/{b.itemCount}
-                      {b.failedCount > 0 && ` (${b.failedCount} failed)`}
-                    </td>
-                    <td>{findModel(b.model)?.label ?? b.model}</td>
-                    <td title={costLabel(b.priceListDate)}>
-                      {spentText(b)}{" "}
-                      <small>
-                        of est. {formatUsd(b.estimatedCostUsd)}
-                        {b.budgetUsd !== null &&
-                          ` · cap ${formatUsd(b.budgetUsd)}`}
-                      </small>
-                    </td>
-                    <td>
-                      <time datetime={b.createdAt.toISOString()}>
-                        {b.createdAt.toISOString().slice(0, 16).replace(
-                          "T",
-                          " ",
-                        )}
-                      </time>
-                    </td>
-                  </tr>
+                  <HistoryRow
+                    batch={b}
+                    thumbnail={thumbnails.get(b.id)}
+                    live={live.has(b.id)}
+                  />
                 ))}
               </tbody>
             </table>
-            <p class="hint">{COST_LABEL}. Google bills you directly.</p>
           </div>
         )}
       {more && (

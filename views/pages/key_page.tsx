@@ -72,8 +72,10 @@ export function KeyPage() {
       <h2>Cost figures</h2>
       <p>
         Every cost BatchGen shows is an estimate of your Google usage, computed
-        from Google's published prices with the date of that price list. It is
-        not a BatchGen charge; Google alone decides what you are billed.
+        from Google's published prices with the date of that price list (the
+        note at the foot of each page says so). BatchGen charges nothing; Google
+        alone decides what you are billed. Point at a figure to see the date of
+        its prices.
       </p>
     </section>
   );

@@ -3,6 +3,7 @@ import { DEFAULT_MODEL_ID, findModel } from "../../core/catalog.ts";
 import { DEFAULTS, LIMITS } from "../../core/limits.ts";
 import { ModelOptions } from "../components/model_options.tsx";
 import { ModelSelect } from "../components/model_select.tsx";
+import { KEY_FIELD_ID } from "../components/key_status.tsx";
 
 /** Id of the new-batch form (the estimate reads it). */
 export const BATCH_FORM_ID = "batch-form";
@@ -43,6 +44,9 @@ export function NewBatchPage(
         action="/batches"
         method="post"
         enctype="multipart/form-data"
+        // Generate checks the key before it saves the batch (it starts the
+        // run); the key is read from the header field, never kept here.
+        hx-include={`#${KEY_FIELD_ID}`}
       >
         {errors.form && <p class="form-error" role="alert">{errors.form}</p>}
         <label class="field">
@@ -138,6 +142,7 @@ export function NewBatchPage(
           hx-include={`#${BATCH_FORM_ID}`}
         >
         </div>
+        <FieldError message={errors.apiKey} />
         <button type="submit" class="button primary">Generate</button>
         <p class="hint">
           Generate saves the batch (without your key) and starts it with the key
