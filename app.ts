@@ -79,7 +79,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/", keyRoutes(deps));
   app.route("/", runRoutes(deps));
   app.route("/", imageRoutes(deps));
-  app.route("/", galleryRoutes(deps)); // before batchRoutes: serves GET /history
+  app.route("/", galleryRoutes(deps)); // the gallery and History
   app.route("/", batchRoutes(deps));
   app.route("/", pageRoutes());
 

@@ -2,12 +2,7 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import type { AppDeps, AppEnv } from "../env.ts";
-import {
-  getBatch,
-  listBatches,
-  listImages,
-  listItems,
-} from "../../db/batch_queries.ts";
+import { getBatch, listImages, listItems } from "../../db/batch_queries.ts";
 import {
   parseBatchInput,
   planBatch,
@@ -22,7 +17,6 @@ import { estimateBatch } from "../../core/cost.ts";
 import { LIMITS } from "../../core/limits.ts";
 import { removeBatch, storeNewBatch } from "../../engine/batches.ts";
 import { zipResponse } from "../../engine/batch_files.ts";
-import { cursorProblem } from "../request_input.ts";
 import { ACTIVITY_ID } from "../../views/layout.tsx";
 import { Append, Replace } from "../../views/partial.tsx";
 import { BatchSummary } from "../../views/components/batch_summary.tsx";
@@ -31,10 +25,10 @@ import { Estimate } from "../../views/components/estimate.tsx";
 import { RunStarter } from "../../views/components/run_starter.tsx";
 import { NewBatchPage } from "../../views/pages/new_batch_page.tsx";
 import { BatchPage, batchSectionId } from "../../views/pages/batch_page.tsx";
-import { HistoryPage } from "../../views/pages/history_page.tsx";
 import { MessagePage } from "../../views/pages/message_page.tsx";
 import { isHtmx, page } from "./render.tsx";
 import { readBatchForm } from "./batch_form.ts";
+import { historyPage } from "./gallery.tsx";
 import { readKeyField } from "./key_field.ts";
 
 /** Routes for the batch screens. */
@@ -178,22 +172,6 @@ export function batchRoutes(deps: AppDeps) {
     );
   });
 
-  app.get("/history", async (c) => {
-    const badCursor = cursorProblem(c.req.query("cursor"));
-    if (badCursor) {
-      return page(
-        c,
-        "Bad link",
-        <MessagePage title="Bad link" message={badCursor} />,
-        400,
-      );
-    }
-    return await historyPage(c, {
-      cursor: c.req.query("cursor"),
-      query: (c.req.query("q") ?? "").trim().slice(0, 200),
-    });
-  });
-
   /** Why the form's key cannot start a run, or undefined when it can. */
   async function keyProblem(c: Context<AppEnv>): Promise<string | undefined> {
     const read = await readKeyField(c);
@@ -210,32 +188,6 @@ export function batchRoutes(deps: AppDeps) {
     return !checked.ok && checked.problem.code === "key_rejected"
       ? checked.problem.message
       : undefined;
-  }
-
-  /** History's first page, or the page a cursor and search select. */
-  async function historyPage(
-    c: Context<AppEnv>,
-    { cursor, query = "", notice }: {
-      cursor?: string;
-      query?: string;
-      notice?: string;
-    } = {},
-  ) {
-    const result = await listBatches(db, c.get("workspaceId"), {
-      cursor,
-      query,
-    });
-    return page(
-      c,
-      "History",
-      <HistoryPage
-        batches={result.batches}
-        nextCursor={result.nextCursor}
-        query={query}
-        notice={notice}
-        workspaceToken={c.get("workspaceToken")}
-      />,
-    );
   }
 
   app.get("/batches/:id", async (c) => {
@@ -293,7 +245,7 @@ export function batchRoutes(deps: AppDeps) {
     await removeBatch(db, config.imagesDir, batch);
     // Show History (minus this batch) under History's own address.
     c.header("HX-Push-Url", "/history");
-    return await historyPage(c, {
+    return await historyPage(c, deps, {
       notice: `“${batch.title}” and its images were deleted.`,
     });
   });

@@ -71,8 +71,15 @@ Deno.test({
         timeout: 20000,
       });
       for (let i = 0; i < 3; i++) {
+        // The ended line now shown gives way to the new run's line.
+        await page.evaluate(
+          (line) => document.getElementById(line)?.setAttribute("data-old", ""),
+          `run-ended-${id}`,
+        );
         await page.click(`#summary-${id} button:text-is('Retry failed')`);
-        await page.waitForSelector(`#run-${id}`, { state: "detached" });
+        await page.waitForSelector(`#run-ended-${id}[data-old]`, {
+          state: "detached",
+        });
         await page.waitForSelector(`#run-ended-${id}.run-finished`, {
           timeout: 20000,
         });
