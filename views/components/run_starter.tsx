@@ -138,7 +138,7 @@ function DismissButton() {
 function RunCost({ batch }: { batch: Batch }) {
   return (
     <span class="run-cost" title={costLabel(batch.priceListDate)}>
-      {" · estimated Google usage "}
+      {" · Google usage "}
       {costText(batch, { running: batch.status === "running" })}
     </span>
   );
