@@ -184,7 +184,7 @@ export interface ProcView {
  */
 export async function readGeneratorProc(
   pid: number,
-  timeoutMs = 5000,
+  timeoutMs = 10_000,
 ): Promise<ProcView | undefined> {
   const split = (bytes: Uint8Array) =>
     new TextDecoder().decode(bytes).split("\0").filter(Boolean);
@@ -193,7 +193,14 @@ export async function readGeneratorProc(
     try {
       const cmdlineBytes = await Deno.readFile(`/proc/${pid}/cmdline`);
       const argv = split(cmdlineBytes);
-      if (argv.length === 0) return undefined; // exited (zombie)
+      // Empty while the kernel swaps in the new program (exec) as well as
+      // once it has exited: only a zombie's state says it has ended.
+      if (argv.length === 0) {
+        const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+        if (stat.split(") ")[1]?.startsWith("Z")) return undefined;
+        await new Promise((r) => setTimeout(r, 5));
+        continue;
+      }
       if (argv.some((a) => a.endsWith("generator/main.ts"))) {
         const environBytes = await Deno.readFile(`/proc/${pid}/environ`);
         return {
