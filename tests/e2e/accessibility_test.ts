@@ -43,7 +43,7 @@ function describe(found: Violation[]): string {
 
 Deno.test({
   name:
-    "[a11y] no serious or critical axe violation on any page, at 1280 and 390 px",
+    "[a11y] no serious or critical axe violation, and no sideways scrolling, on any page at 1280 and 390 px",
   sanitizeOps: false,
   sanitizeResources: false,
   fn: () =>
@@ -54,6 +54,13 @@ Deno.test({
       const check = async (where: string) => {
         const found = await violations(page);
         if (found.length > 0) problems.push(`${where}:\n${describe(found)}`);
+        // And no page scrolls sideways, at either width.
+        const overflow = await page.evaluate(() =>
+          document.documentElement.scrollWidth - globalThis.innerWidth
+        );
+        if (overflow > 0) {
+          problems.push(`${where}: scrolls sideways by ${overflow} px`);
+        }
       };
       try {
         await page.goto(url);
