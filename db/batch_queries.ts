@@ -2,8 +2,9 @@
  * Queries for batches, their items and images: create, read, list, delete.
  * Every read is scoped to a workspace. A run's writes live in run_queries.ts.
  */
-import { and, asc, desc, eq, lt, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, or, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
+import { afterCursor, contains, nextCursorAfter } from "./paging.ts";
 import { newId } from "./ids.ts";
 import { batches, images, items, prompts } from "./schema.ts";
 import { selectItems } from "./item_rows.ts";
@@ -152,33 +153,17 @@ export async function listBatches(
   } = {},
 ): Promise<BatchPage> {
   const conditions = [eq(batches.workspaceId, workspaceId)];
-  // The cursor is "<createdAt ms>_<id>" of the last batch shown: batches
-  // created in the same millisecond are ordered, and paged, by id.
-  const [time = "", lastId] = (cursor ?? "").split("_");
-  const before = time ? Number(time) : NaN;
-  if (Number.isFinite(before)) {
-    const at = new Date(before);
-    conditions.push(
-      lastId
-        ? or(
-          lt(batches.createdAt, at),
-          and(eq(batches.createdAt, at), lt(batches.id, lastId)),
-        )!
-        : lt(batches.createdAt, at),
-    );
-  }
+  const after = afterCursor(cursor, batches.createdAt, batches.id);
+  if (after) conditions.push(after);
   if (query) {
-    const pattern = `%${query.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
     // Correlated, so only the items of the batches being paged through are
     // read (by the batch_id index), not every item of every workspace. No
     // index can serve a '%q%' match, so the prompt test itself is a scan of
     // the batch's items.
     const promptMatches = sql`exists (select 1 from ${prompts}
       where ${prompts.batchId} = ${batches.id}
-      and ${prompts.text} like ${pattern} escape '\\')`;
-    conditions.push(
-      or(sql`${batches.title} like ${pattern} escape '\\'`, promptMatches)!,
-    );
+      and ${contains(prompts.text, query)})`;
+    conditions.push(or(contains(batches.title, query), promptMatches)!);
   }
   const rows = await db.select().from(batches).where(and(...conditions))
     .orderBy(desc(batches.createdAt), desc(batches.id)).limit(limit + 1);
@@ -186,9 +171,7 @@ export async function listBatches(
   const last = page.at(-1);
   return {
     batches: page,
-    nextCursor: rows.length > limit && last
-      ? `${last.createdAt.getTime()}_${last.id}`
-      : null,
+    nextCursor: nextCursorAfter(last, rows.length > limit),
   };
 }
 

@@ -3,8 +3,9 @@
  * saved image (History's thumbnails). Every read is scoped to a workspace,
  * through the batch the image belongs to.
  */
-import { and, asc, desc, eq, inArray, lt, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
+import { afterCursor, contains, nextCursorAfter } from "./paging.ts";
 import { batches, images, items, prompts } from "./schema.ts";
 import type { Batch, BatchStatus, Image, Item } from "../core/records.ts";
 
@@ -43,24 +44,9 @@ export async function listGalleryImages(
   } = {},
 ): Promise<GalleryPage> {
   const conditions = [eq(batches.workspaceId, workspaceId)];
-  // Images saved in the same millisecond are ordered, and paged, by id.
-  const [time = "", lastId] = (cursor ?? "").split("_");
-  const before = time ? Number(time) : NaN;
-  if (Number.isFinite(before)) {
-    const at = new Date(before);
-    conditions.push(
-      lastId
-        ? or(
-          lt(images.createdAt, at),
-          and(eq(images.createdAt, at), lt(images.id, lastId)),
-        )!
-        : lt(images.createdAt, at),
-    );
-  }
-  if (query) {
-    const pattern = `%${query.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
-    conditions.push(sql`${prompts.text} like ${pattern} escape '\\'`);
-  }
+  const after = afterCursor(cursor, images.createdAt, images.id);
+  if (after) conditions.push(after);
+  if (query) conditions.push(contains(prompts.text, query));
   if (model) conditions.push(eq(batches.model, model));
   if (status) conditions.push(eq(batches.status, status));
   const rows = await db.select({
@@ -89,9 +75,7 @@ export async function listGalleryImages(
   const last = page.at(-1)?.image;
   return {
     images: page,
-    nextCursor: rows.length > limit && last
-      ? `${last.createdAt.getTime()}_${last.id}`
-      : null,
+    nextCursor: nextCursorAfter(last, rows.length > limit),
   };
 }
 

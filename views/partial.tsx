@@ -27,3 +27,18 @@ export function Append({ id, children }: { id: string; children?: Child }) {
 export function Remove({ id }: { id: string }) {
   return <hx-partial hx-target={`#${id}`} hx-swap="delete"></hx-partial>;
 }
+
+/**
+ * Attributes that make an element fetch itself again every `every` (htmx
+ * 4 `hx-trigger`) and swap its own outerHTML, for a fragment that watches a
+ * run it does not stream. A failed poll (the server restarting) leaves the
+ * element as it was; the answer drops them once there is nothing to watch.
+ */
+export function pollSelf(path: string, every: string) {
+  return {
+    "hx-get": path,
+    "hx-trigger": `every ${every}`,
+    "hx-swap": "outerHTML",
+    "hx-status:5xx": "swap:none",
+  };
+}

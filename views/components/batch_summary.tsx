@@ -2,6 +2,7 @@
 import { budgetFieldId, RunButton } from "./run_starter.tsx";
 import { MAIN_ID } from "../layout.tsx";
 import { BatchStatusBadge } from "./status_badge.tsx";
+import { pollSelf } from "../partial.tsx";
 import type { Batch } from "../../core/records.ts";
 import { costLabel } from "../../core/cost.ts";
 import { CostFigure } from "./cost_figure.tsx";
@@ -38,11 +39,7 @@ export function BatchSummary(
   const open = batch.itemCount - finished;
   const failed = batch.failedCount - batch.blockedCount;
   const poll = running && watch
-    ? {
-      "hx-get": `/batches/${batch.id}/summary?watch=1`,
-      "hx-trigger": "every 2s",
-      "hx-swap": "outerHTML",
-    }
+    ? pollSelf(`/batches/${batch.id}/summary?watch=1`, "2s")
     : {};
   return (
     <section

@@ -1,9 +1,10 @@
 /**
- * One batch in History: a table row on wide screens, a card below 600 px.
+ * One batch in History: a table row on wide screens, a card below 860 px.
  * While the batch runs, the row polls its own fragment (`historyRowPath`)
  * and replaces itself; the row re-rendered after the run has no trigger, so
  * the polling stops by itself.
  */
+import { pollSelf } from "../partial.tsx";
 import type { Batch, Image } from "../../core/records.ts";
 import { findModel } from "../../core/catalog.ts";
 import { costLabel, formatUsd } from "../../core/cost.ts";
@@ -21,7 +22,7 @@ export function historyRowPath(batchId: string): string {
 }
 
 /** How often a running batch's row asks for its fresh self. */
-export const HISTORY_POLL = "every 3s";
+export const HISTORY_POLL_EVERY = "3s";
 
 /** "2026-11-27 10:04" (UTC), as History has always shown it. */
 function shortTime(at: Date): string {
@@ -43,15 +44,7 @@ export interface HistoryRowProps {
  */
 export function HistoryRow({ batch: b, thumbnail, live }: HistoryRowProps) {
   const href = `/batches/${b.id}`;
-  const poll = live
-    ? {
-      "hx-get": historyRowPath(b.id),
-      "hx-trigger": HISTORY_POLL,
-      "hx-swap": "outerHTML",
-      // A failed poll (server restarting) leaves the row as it was.
-      "hx-status:5xx": "swap:none",
-    }
-    : {};
+  const poll = live ? pollSelf(historyRowPath(b.id), HISTORY_POLL_EVERY) : {};
   return (
     <tr
       id={historyRowId(b.id)}
