@@ -124,15 +124,11 @@ export function BatchSummary(
               >
                 Manifest
               </a>
-              <button
-                type="button"
-                class="button danger"
-                hx-delete={`/batches/${batch.id}`}
-                hx-confirm="Delete this batch and its images?"
-                hx-target={`#${MAIN_ID}`}
-              >
-                Delete
-              </button>
+              <DeleteButton
+                batchId={batch.id}
+                label="Delete"
+                question="Delete this batch and its images?"
+              />
             </>
           )}
       </div>
@@ -161,5 +157,27 @@ export function BudgetField({ batch }: { batch: Batch }) {
         title={`${costLabel(batch.priceListDate)}. Empty: no cap.`}
       />
     </label>
+  );
+}
+
+/** Deletes the batch (after the browser asks `question`), then shows History. */
+export function DeleteButton(
+  { batchId, label, question, danger = true }: {
+    batchId: string;
+    label: string;
+    question: string;
+    danger?: boolean;
+  },
+) {
+  return (
+    <button
+      type="button"
+      class={`button ${danger ? "danger" : "secondary"}`}
+      hx-delete={`/batches/${batchId}`}
+      hx-confirm={question}
+      hx-target={`#${MAIN_ID}`}
+    >
+      {label}
+    </button>
   );
 }

@@ -5,7 +5,7 @@
  * removes this block.
  */
 import { RunButton } from "./run_starter.tsx";
-import { MAIN_ID } from "../layout.tsx";
+import { DeleteButton } from "./batch_summary.tsx";
 import type { Batch } from "../../core/records.ts";
 import { costLabel, formatUsd, PRICE_LIST_DATE } from "../../core/cost.ts";
 
@@ -33,15 +33,12 @@ export function ConfirmStart({ batch }: { batch: Batch }) {
       </p>
       <div class="actions">
         <RunButton batchId={batch.id} mode="resume" label="Start" primary />
-        <button
-          type="button"
-          class="button secondary"
-          hx-delete={`/batches/${batch.id}`}
-          hx-confirm="Discard this batch? Nothing has been generated yet."
-          hx-target={`#${MAIN_ID}`}
-        >
-          Discard
-        </button>
+        <DeleteButton
+          batchId={batch.id}
+          label="Discard"
+          question="Discard this batch? Nothing has been generated yet."
+          danger={false}
+        />
       </div>
     </div>
   );
