@@ -20,7 +20,7 @@ import { refuse, type Result } from "./result.ts";
 
 /** Why a prompt or title holding a key is refused (it never repeats the key). */
 export const KEY_IN_BATCH_MESSAGE =
-  "This looks like an API key. Paste your key into the key field at the top, not into the batch.";
+  "This looks like an API key. A key goes only where BatchGen asks for it (the key field at the top of the page, the x-goog-api-key header, or GEMINI_API_KEY for the CLI), never into a prompt or a title.";
 
 const modelIds = KNOWN_MODELS.map((m) => m.id);
 const CONCURRENCY_RANGE = `Parallel requests: 1 to ${LIMITS.concurrency}.`;

@@ -143,7 +143,7 @@ Deno.test("[cli] a prompts file holding an API key exits 2 before any request, a
       assert.equal(result.code, 2, result.stderr);
       assert.match(
         result.stderr,
-        /This looks like an API key\. Paste your key/,
+        /This looks like an API key\. A key goes only where BatchGen asks/,
       );
       assertNoKey(key, result.stdout, result.stderr);
     }
