@@ -19,6 +19,7 @@ import { transport } from "./http/middleware/transport.ts";
 import { workspace } from "./http/middleware/workspace.ts";
 import { assetRoutes } from "./http/pages/assets.ts";
 import { batchRoutes } from "./http/pages/batches.tsx";
+import { newBatchRoutes } from "./http/pages/new_batch.tsx";
 import { galleryRoutes } from "./http/pages/gallery.tsx";
 import { imageRoutes } from "./http/pages/images.ts";
 import { keyRoutes } from "./http/pages/keys.tsx";
@@ -80,6 +81,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/", runRoutes(deps));
   app.route("/", imageRoutes(deps));
   app.route("/", galleryRoutes(deps)); // the gallery and History
+  app.route("/", newBatchRoutes(deps));
   app.route("/", batchRoutes(deps));
   app.route("/", pageRoutes());
 

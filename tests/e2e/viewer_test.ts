@@ -16,11 +16,20 @@ function slot(page: Page, name: string) {
   return page.locator(`#viewer [data-viewer-slot=${name}]`).first();
 }
 
-/** The id of the tile holding the focused element, if any. */
-function focusedTileId(page: Page) {
-  return page.evaluate(() =>
-    document.activeElement?.closest(".tile")?.id ?? null
-  );
+/**
+ * The id of the tile holding the focused element, waiting (up to 2 s) for it
+ * to become `expected`: the viewer gives focus back as its dialog closes.
+ */
+async function focusedTileId(page: Page, expected: string) {
+  const focused = () =>
+    page.evaluate(() => document.activeElement?.closest(".tile")?.id ?? null);
+  const until = Date.now() + 2000;
+  let id = await focused();
+  while (id !== expected && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 20));
+    id = await focused();
+  }
+  return id;
 }
 
 /** Runs the three prompts in the page until the run has finished. */
@@ -120,7 +129,7 @@ Deno.test({
       await page.keyboard.press("Escape");
       await dialog.waitFor({ state: "hidden" });
       assert.equal(
-        await focusedTileId(page),
+        await focusedTileId(page, thirdTile),
         thirdTile,
         "focus on the tile last shown",
       );
@@ -132,14 +141,14 @@ Deno.test({
       assert.equal(await slot(page, "prompt").textContent(), FIRST);
       await page.keyboard.press("Escape");
       await dialog.waitFor({ state: "hidden" });
-      assert.equal(await focusedTileId(page), firstTile);
+      assert.equal(await focusedTileId(page, firstTile), firstTile);
 
       // The Close button (a dialog form, which htmx's boost leaves alone).
       await page.click(`#${thirdTile} img`, { position: { x: 30, y: 30 } });
       await dialog.waitFor({ state: "visible" });
       await page.click("#viewer button:text-is('Close')");
       await dialog.waitFor({ state: "hidden" });
-      assert.equal(await focusedTileId(page), thirdTile);
+      assert.equal(await focusedTileId(page, thirdTile), thirdTile);
       assert.match(page.url(), /\/batches\/[a-z0-9]+$/);
       assert.equal(page.context().pages().length, 1, "no new tab opened");
 
