@@ -52,11 +52,6 @@ export type Result<T> = { ok: true; value: T } | {
   problem: Problem;
 };
 
-/** A successful result. */
-export function ok<T>(value: T): Result<T> {
-  return { ok: true, value };
-}
-
 /** A refused result. */
 export function refuse<T = never>(
   code: ProblemCode,

@@ -5,7 +5,6 @@
 import { and, eq, getTableColumns } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { items, prompts } from "./schema.ts";
-import type { Item } from "../core/records.ts";
 
 /** The columns of an item record: the row's, and its prompt's text. */
 const ITEM_COLUMNS = { ...getTableColumns(items), prompt: prompts.text };
@@ -21,17 +20,5 @@ export function selectItems(db: Db) {
   );
 }
 
-/** An item row (as an update returns it) with its prompt. */
-export async function withPrompt(
-  db: Db,
-  row: typeof items.$inferSelect | undefined,
-): Promise<Item | undefined> {
-  if (!row) return undefined;
-  const prompt = await db.query.prompts.findFirst({
-    where: and(
-      eq(prompts.batchId, row.batchId),
-      eq(prompts.position, row.position),
-    ),
-  });
-  return { ...row, prompt: prompt?.text ?? "" };
-}
+/** An item row as an update returns it: the record without its prompt. */
+export type ItemRow = typeof items.$inferSelect;

@@ -6,7 +6,7 @@
 import { and, type AnyColumn, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { newId } from "./ids.ts";
-import { selectItems, withPrompt } from "./item_rows.ts";
+import { type ItemRow, selectItems } from "./item_rows.ts";
 import { batches, images, items } from "./schema.ts";
 import type { SavedImage } from "../core/protocol.ts";
 import type {
@@ -140,12 +140,12 @@ export async function markItemStarted(
   db: Db,
   batchId: string,
   itemId: string,
-): Promise<Item | undefined> {
+): Promise<ItemRow | undefined> {
   const [row] = await db.update(items).set({
     ...startedFields(new Date()),
     attempts: sql`${items.attempts} + 1`,
   }).where(inBatch(batchId, itemId)).returning();
-  return await withPrompt(db, row);
+  return row;
 }
 
 /** Records a saved image and marks its item succeeded, atomically. */
@@ -154,7 +154,7 @@ export async function recordImage(
   batchId: string,
   itemId: string,
   saved: SavedImage,
-): Promise<{ item: Item; image: Image } | undefined> {
+): Promise<{ item: ItemRow; image: Image } | undefined> {
   const owned = await db.query.items.findFirst({
     where: inBatch(batchId, itemId),
   });
@@ -179,8 +179,7 @@ export async function recordImage(
       createdAt: now,
     }).returning(),
   ]);
-  const withText = await withPrompt(db, item);
-  return withText && image ? { item: withText, image } : undefined;
+  return item && image ? { item, image } : undefined;
 }
 
 /** Records an item's final failure (its message already scrubbed). */
@@ -189,10 +188,10 @@ export async function recordFailure(
   batchId: string,
   itemId: string,
   failure: { kind: string; message: string },
-): Promise<Item | undefined> {
+): Promise<ItemRow | undefined> {
   const [item] = await db.update(items).set(failedFields(failure, new Date()))
     .where(inBatch(batchId, itemId)).returning();
-  return await withPrompt(db, item);
+  return item;
 }
 
 /**
@@ -206,7 +205,7 @@ export async function recordUsage(
   itemId: string,
   usage: Usage,
   costUsd: number | null,
-): Promise<Item | undefined> {
+): Promise<ItemRow | undefined> {
   const plus = (column: AnyColumn, amount: number) =>
     sql`coalesce(${column}, 0) + ${amount}`;
   const [item] = await db.update(items).set({
@@ -216,7 +215,7 @@ export async function recordUsage(
     thoughtTokens: plus(items.thoughtTokens, usage.thoughtTokens),
     ...(costUsd === null ? {} : { costUsd: plus(items.costUsd, costUsd) }),
   }).where(inBatch(batchId, itemId)).returning();
-  return await withPrompt(db, item);
+  return item;
 }
 
 /** The item of a batch at a prompt position and image index. */

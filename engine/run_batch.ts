@@ -30,6 +30,7 @@ import {
   runnableStatuses,
 } from "../core/status.ts";
 import type { Logger } from "../lib/log.ts";
+import type { ItemRow } from "../db/item_rows.ts";
 import { removeTempFiles } from "../lib/storage.ts";
 import { writeManifest } from "./batch_files.ts";
 import type { RunDeps } from "./deps.ts";
@@ -98,6 +99,9 @@ export async function runBatch(
   // Built once per run: deriving the key's fragments per event was the
   // scrubber's main cost.
   const scrubber = createScrubber([options.apiKey]);
+  // The run's items and their prompts are known from the start: the rows
+  // each event writes come back without their prompt, and get it here.
+  const promptOf = new Map(todo.map((item) => [item.id, item.prompt]));
 
   let stopMessage: string | null = null;
   const child = deps.spawn(job, {
@@ -119,7 +123,7 @@ export async function runBatch(
       // from its output to the DB, a page or the API skips the scrubber.
       const event = scrubber.scrubValue(raw);
       if (event.type === "batch-stopped") stopMessage = event.message;
-      const update = await applyEvent(deps, current, event);
+      const update = await applyEvent(deps, current, event, promptOf);
       if (!update) continue;
       current = update.batch;
       await safeReport(options, update, log);
@@ -181,35 +185,42 @@ async function applyEvent(
   deps: RunDeps,
   batch: Batch,
   event: GeneratorEvent,
+  promptOf: ReadonlyMap<string, string>,
 ): Promise<RunUpdate | undefined> {
   const { db } = deps;
   const add = (delta: BatchDelta) => addToBatch(db, batch.id, delta);
+  const record = (row: ItemRow | undefined): Item | undefined =>
+    row && { ...row, prompt: promptOf.get(row.id) ?? "" };
   switch (event.type) {
     case "item-started": {
-      const item = await markItemStarted(db, batch.id, event.itemId);
+      const item = record(await markItemStarted(db, batch.id, event.itemId));
       return item && { event, item, batch };
     }
     case "image-saved": {
       const saved = await recordImage(db, batch.id, event.itemId, event);
-      return saved && { event, ...saved, batch: await add({ succeeded: 1 }) };
+      const item = record(saved?.item);
+      return item && saved && {
+        event,
+        item,
+        image: saved.image,
+        batch: await add({ succeeded: 1 }),
+      };
     }
     case "item-failed": {
-      const item = await recordFailure(db, batch.id, event.itemId, {
-        kind: event.kind,
-        message: event.message,
-      });
+      const item = record(
+        await recordFailure(db, batch.id, event.itemId, {
+          kind: event.kind,
+          message: event.message,
+        }),
+      );
       const blocked = item?.status === "blocked" ? 1 : 0;
       return item && { event, item, batch: await add({ failed: 1, blocked }) };
     }
     case "usage": {
       // One per attempt: a retried request is billed again, so costs add up.
       const costUsd = costFromUsage(batch.model, event);
-      const item = await recordUsage(
-        db,
-        batch.id,
-        event.itemId,
-        event,
-        costUsd,
+      const item = record(
+        await recordUsage(db, batch.id, event.itemId, event, costUsd),
       );
       return item &&
         { event, item, batch: await add({ costUsd: costUsd ?? 0 }) };

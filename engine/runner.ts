@@ -9,7 +9,7 @@ import {
   type GeneratorEvent,
   type Job,
 } from "../core/protocol.ts";
-import { scrub } from "../core/scrub.ts";
+import { createScrubber } from "../core/scrub.ts";
 
 // A path, not an import: the generator runs in its own process.
 const GENERATOR_MAIN = fromFileUrl(
@@ -71,7 +71,8 @@ export function spawnGenerator(job: Job, options: SpawnOptions): GeneratorRun {
     stderr: "piped",
   });
   const child = command.spawn();
-  const secrets = [options.apiKey];
+  // One scrubber for the child's whole life, not one per line.
+  const { scrub } = createScrubber([options.apiKey]);
   let killed = false;
   const kill = () => {
     if (killed) return;
@@ -88,7 +89,7 @@ export function spawnGenerator(job: Job, options: SpawnOptions): GeneratorRun {
   if (options.signal?.aborted) kill();
   writeJob(child.stdin, job);
   const stderrDone = pipeLines(child.stderr, (line) => {
-    options.onStderr?.(scrub(line, secrets));
+    options.onStderr?.(scrub(line));
   });
   const exited = Promise.all([child.status, stderrDone]).then(([status]) => {
     options.signal?.removeEventListener("abort", kill);
@@ -96,7 +97,7 @@ export function spawnGenerator(job: Job, options: SpawnOptions): GeneratorRun {
   });
   return {
     pid: child.pid,
-    events: readEvents(child.stdout, secrets, options.onStderr),
+    events: readEvents(child.stdout, scrub, options.onStderr),
     exited,
     kill,
   };
@@ -114,7 +115,7 @@ async function writeJob(stdin: WritableStream<Uint8Array>, job: Job) {
 
 async function* readEvents(
   stdout: ReadableStream<Uint8Array>,
-  secrets: string[],
+  scrub: (text: string) => string,
   onBadLine?: (line: string) => void,
 ): AsyncGenerator<GeneratorEvent> {
   for await (const line of lines(stdout)) {
@@ -123,7 +124,7 @@ async function* readEvents(
       yield decodeEvent(line);
     } catch {
       onBadLine?.(
-        `ignored a bad protocol line: ${scrub(line, secrets).slice(0, 200)}`,
+        `ignored a bad protocol line: ${scrub(line).slice(0, 200)}`,
       );
     }
   }

@@ -13,7 +13,7 @@ import { MANIFEST_NAME } from "../core/files.ts";
 import { DEFAULTS } from "../core/limits.ts";
 import { PromptFileError, readPromptFile } from "../core/prompt_file.ts";
 import { refuse, type Result } from "../core/result.ts";
-import { scrubError, scrubValue } from "../core/scrub.ts";
+import { createScrubber, scrubError } from "../core/scrub.ts";
 import { createGeminiRequester } from "../gemini/generate.ts";
 import { removeTempFiles, writeFileAtomic } from "../lib/storage.ts";
 import { runPool } from "./pool.ts";
@@ -106,11 +106,13 @@ async function runCliWith(
     stderr.write("Interrupted; finishing files already received…");
     interrupt.abort("shutdown");
   });
+  // Built once: working out the key's fragments costs far more than a scan.
+  const scrubber = createScrubber([apiKey]);
   try {
     const emit = (raw: GeneratorEvent) => {
       // Messages are scrubbed where they are made; this is the backstop
       // before they reach the terminal and the manifest.
-      const event = scrubValue(raw, [apiKey]);
+      const event = scrubber.scrubValue(raw);
       if (event.type === "batch-stopped") stopMessage = event.message;
       records.apply(event);
       const line = progressLine(event, records.progress());

@@ -3,7 +3,7 @@
  * one serialised writer per output stream, scrubbed stderr (K5), and
  * SIGTERM/SIGINT turned into an abort.
  */
-import { scrub, scrubError } from "../core/scrub.ts";
+import { createScrubber, scrubError } from "../core/scrub.ts";
 import { geminiBaseUrlProblem } from "../core/loopback.ts";
 import { refuse, type Result } from "../core/result.ts";
 
@@ -67,11 +67,8 @@ export function createLineWriter(
 
 /** A stderr writer that scrubs every line with the key and ends it. */
 export function createStderr(secrets: readonly string[]): LineWriter {
-  const inner = createLineWriter(
-    Deno.stderr.writable,
-    (text) => scrub(text, secrets) + "\n",
-  );
-  return inner;
+  const { scrub } = createScrubber(secrets);
+  return createLineWriter(Deno.stderr.writable, (text) => scrub(text) + "\n");
 }
 
 /**

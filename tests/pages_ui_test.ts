@@ -21,6 +21,15 @@ import { KNOWN_MODELS } from "../core/catalog.ts";
 const NB = "gemini-nano-banana-2.1";
 const LITE = "gemini-3.1-flash-lite-image";
 
+/** The new-batch form with no typed prompts, only `file`. */
+function uploadOnly(file: File): FormData {
+  const data = new FormData();
+  data.set("prompts", "");
+  data.set("model", NB);
+  data.set("promptsFile", file);
+  return data;
+}
+
 /** The text a person sees: no attributes, no tooltips, no closed dialogs. */
 function visible(html: string): string {
   const doc = parse(html);
@@ -153,11 +162,7 @@ Deno.test("[ui] the cost disclaimer is said once per page", async () => {
 Deno.test("[ui] a bad prompts file is the only error shown for it", async () => {
   await using t = await startTestApp();
   const cookie = await newWorkspace(t);
-  const data = new FormData();
-  data.set("prompts", "");
-  data.set("model", NB);
-  data.set(
-    "promptsFile",
+  const data = uploadOnly(
     new File([new Uint8Array([0xff, 0xfe, 0x00])], "p.txt"),
   );
   const response = await postBatchForm(t, cookie, data, HTMX);
@@ -169,11 +174,7 @@ Deno.test("[ui] a bad prompts file is the only error shown for it", async () => 
 Deno.test("[ui] a .jsonl of strings, {prompt} and {text} lines is read as the README says", async () => {
   await using t = await startTestApp();
   const cookie = await newWorkspace(t);
-  const data = new FormData();
-  data.set("prompts", "");
-  data.set("model", NB);
-  data.set(
-    "promptsFile",
+  const data = uploadOnly(
     new File([
       '"a fox"\n{"prompt": "an owl"}\n{"text": "a lark"}\n',
     ], "p.jsonl"),

@@ -7,7 +7,7 @@
  * one (this machine can only connect from loopback), as main.ts passes it.
  */
 import assert from "node:assert/strict";
-import { startTestApp, TEST_KEY } from "./_helpers.ts";
+import { startTestApp, TEST_KEY, type TestApp } from "./_helpers.ts";
 
 /** Sends one raw HTTP/1.1 request and reads the whole answer. */
 async function raw(port: number, head: string[], body = ""): Promise<{
@@ -33,16 +33,21 @@ async function raw(port: number, head: string[], body = ""): Promise<{
   };
 }
 
-Deno.test("K7 an absolute-form https:// request target over plain HTTP is still plain HTTP", async () => {
-  await using t = await startTestApp();
-  await using server = Deno.serve(
+/**
+ * A real listener for the app, reporting a non-loopback peer and whether the
+ * connection is TLS, as main.ts does.
+ */
+function serveRemote(t: TestApp, tls: boolean) {
+  return Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
     (request) =>
-      t.app.fetch(request, {
-        remoteAddr: { hostname: "203.0.113.9" },
-        tls: false,
-      }),
+      t.app.fetch(request, { remoteAddr: { hostname: "203.0.113.9" }, tls }),
   );
+}
+
+Deno.test("K7 an absolute-form https:// request target over plain HTTP is still plain HTTP", async () => {
+  await using t = await startTestApp();
+  await using server = serveRemote(t, false);
   const port = server.addr.port;
   const host = `127.0.0.1:${port}`;
 
@@ -70,14 +75,7 @@ Deno.test("K7 an absolute-form https:// request target over plain HTTP is still 
 
 Deno.test("K7 the same listener with TLS reported by the connection counts as HTTPS", async () => {
   await using t = await startTestApp();
-  await using server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen() {} },
-    (request) =>
-      t.app.fetch(request, {
-        remoteAddr: { hostname: "203.0.113.9" },
-        tls: true,
-      }),
-  );
+  await using server = serveRemote(t, true);
   const host = `127.0.0.1:${server.addr.port}`;
   const page = await raw(server.addr.port, [
     `GET / HTTP/1.1`,
