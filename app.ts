@@ -1,5 +1,5 @@
 /** Builds the Hono app from its dependencies; no I/O on import. */
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppDeps, AppEnv } from "./http/env.ts";
 import { LIMITS } from "./core/limits.ts";
@@ -23,7 +23,9 @@ import { newBatchRoutes } from "./http/pages/new_batch.tsx";
 import { galleryRoutes } from "./http/pages/gallery.tsx";
 import { imageRoutes } from "./http/pages/images.ts";
 import { keyRoutes } from "./http/pages/keys.tsx";
+import { referenceRoutes } from "./http/pages/references.ts";
 import { runRoutes } from "./http/pages/runs.tsx";
+import { reuseRoutes } from "./http/pages/reuse.tsx";
 import { notFoundPage, pageRoutes } from "./http/pages/static_pages.tsx";
 import { isApiRequest, problemResponse } from "./http/problem.ts";
 
@@ -48,15 +50,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   }
   app.route("/", assetRoutes());
   app.use(sameOrigin());
-  app.use(bodyLimit({
-    maxSize: LIMITS.formBodyBytes,
-    onError: (c) =>
-      problemResponse(c, {
-        code: "body_too_large",
-        message:
-          `The request body is too large (at most ${LIMITS.formBodyBytes} bytes).`,
-      }),
-  }));
+  app.use(bodyLimits());
   app.use(readableForm());
   app.use(workspace(deps));
 
@@ -80,9 +74,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/", keyRoutes(deps));
   app.route("/", runRoutes(deps));
   app.route("/", imageRoutes(deps));
+  app.route("/", referenceRoutes(deps));
   app.route("/", galleryRoutes(deps)); // the gallery and History
   app.route("/", newBatchRoutes(deps));
   app.route("/", batchRoutes(deps));
+  app.route("/", reuseRoutes(deps));
   app.route("/", pageRoutes());
 
   app.notFound((c) =>
@@ -92,4 +88,37 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   );
   app.onError((error, c) => answerError(error, c, deps.log));
   return app;
+}
+
+/**
+ * Uploads that carry images (multipart bodies to a reference upload, the
+ * new-batch form and its estimate) may be up to `LIMITS.uploadBodyBytes`;
+ * every other body, those routes' plain forms included, stays under
+ * `LIMITS.formBodyBytes`, so a large body is read only where a handler
+ * expects files.
+ */
+const UPLOAD_ROUTES = new Set([
+  "POST /api/references",
+  "POST /batches",
+  "POST /batches/estimate",
+]);
+const MULTIPART = /^multipart\/form-data\b/i;
+
+function bodyLimits(): MiddlewareHandler<AppEnv> {
+  const limitOf = (maxSize: number) =>
+    bodyLimit({
+      maxSize,
+      onError: (c) =>
+        problemResponse(c, {
+          code: "body_too_large",
+          message: `The request body is too large (at most ${maxSize} bytes).`,
+        }),
+    });
+  const upload = limitOf(LIMITS.uploadBodyBytes);
+  const form = limitOf(LIMITS.formBodyBytes);
+  return function bodyLimits(c, next) {
+    const isUpload = UPLOAD_ROUTES.has(`${c.req.method} ${c.req.path}`) &&
+      MULTIPART.test(c.req.header("content-type") ?? "");
+    return isUpload ? upload(c, next) : form(c, next);
+  };
 }

@@ -110,6 +110,7 @@ export function loadConfig(
     databaseUrl: e.BATCHGEN_DATABASE_URL ??
       `file:${join(dataDir, "batchgen.db")}`,
     imagesDir: join(dataDir, "images"),
+    referencesDir: join(dataDir, "references"),
     geminiBaseUrl: e.BATCHGEN_GEMINI_BASE_URL.replace(/\/+$/, ""),
     tls: certFile && keyFile ? { certFile, keyFile } : undefined,
     trustProxy: e.BATCHGEN_TRUST_PROXY,

@@ -11,7 +11,7 @@ import { ActiveRuns } from "../engine/active_runs.ts";
 import { checkKey } from "../engine/key_check.ts";
 import { createLogger } from "../lib/log.ts";
 import { storeNewBatch } from "../engine/batches.ts";
-import { planBatch } from "../core/batch_input.ts";
+import { buildBatch } from "../core/batch_plan.ts";
 import { workspaceIdOf } from "../http/middleware/workspace.ts";
 
 const BATCHES = 10_000;
@@ -35,18 +35,16 @@ const workspaceId = await workspaceIdOf(cookie.split("=")[1]!);
 
 const fill = performance.now();
 for (let i = 0; i < BATCHES; i++) {
-  await storeNewBatch(
-    db,
-    workspaceId,
-    planBatch({
-      title: `batch ${i}`,
-      prompts: [`a lighthouse number ${i}`, `a harbour at dusk ${i}`],
-      model: "gemini-nano-banana-2.1",
-      aspectRatio: "1:1",
-      imageSize: "1K",
-      imagesPerPrompt: 2,
-    }, 4),
-  );
+  const plan = buildBatch({
+    title: `batch ${i}`,
+    prompts: [`a lighthouse number ${i}`, `a harbour at dusk ${i}`],
+    model: "gemini-nano-banana-2.1",
+    aspectRatio: "1:1",
+    imageSize: "1K",
+    imagesPerPrompt: 2,
+  }, { defaultConcurrency: 4 });
+  if (!plan.ok) throw new Error(plan.problem.message);
+  await storeNewBatch(db, workspaceId, plan.value);
 }
 const fillMs = performance.now() - fill;
 

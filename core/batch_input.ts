@@ -1,22 +1,21 @@
 /**
  * The one definition of a valid new batch, shared by the form, the JSON API
- * and the CLI: known model, a ratio and size that model supports, sane
- * counts, and no API key where a prompt or title belongs. All three accept
- * and refuse the same input with the same messages.
+ * and the CLI: the batch's defaults (model, ratio, size, counts), its rows
+ * (plain prompts, or rows with their own settings), and how to expand them
+ * (templates, reference images, a settings matrix). All three edges accept
+ * and refuse the same input with the same messages. Expansion and the limits
+ * that apply after it live in core/batch_plan.ts.
  */
 import { z } from "zod";
 import { createScrubber, looksLikeApiKey } from "./scrub.ts";
 import { BUDGET_MESSAGES } from "./budget.ts";
 import { DEFAULTS, LIMITS } from "./limits.ts";
-import {
-  findModel,
-  imageSizeOrDefault,
-  KNOWN_MODELS,
-  sizeChoices,
-} from "./catalog.ts";
-import { type BatchEstimate, estimateBatch } from "./cost.ts";
-import type { BatchSettings } from "./records.ts";
+import { findModel, KNOWN_MODELS, sizeChoices } from "./catalog.ts";
+import type { Matrix } from "./records.ts";
 import { refuse, type Result } from "./result.ts";
+import { type RowInput, rowProblems } from "./batch_row.ts";
+
+export { type RowInput } from "./batch_row.ts";
 
 /** Why a prompt or title holding a key is refused (it never repeats the key). */
 export const KEY_IN_BATCH_MESSAGE =
@@ -24,43 +23,36 @@ export const KEY_IN_BATCH_MESSAGE =
 
 const modelIds = KNOWN_MODELS.map((m) => m.id);
 const CONCURRENCY_RANGE = `Parallel requests: 1 to ${LIMITS.concurrency}.`;
+const COUNT_MESSAGE = "Images per prompt must be a whole number.";
+
+const promptSchema = z.string({ error: "Each prompt must be text." });
+const modelSchema = z.string({ error: "Choose a model." }).transform((id) =>
+  id.replace(/^models\//, "")
+);
+const idList = (what: string) =>
+  z.array(z.string({ error: `${what}: a list of texts expected.` }), {
+    error: `${what}: a list of texts expected.`,
+  });
 
 export const batchInputSchema = z.object({
   title: z.string({ error: "Title: text expected." }).trim().max(
     LIMITS.titleChars,
     `Title: at most ${LIMITS.titleChars} characters.`,
   ).default(""),
-  prompts: z.array(
-    z.string({ error: "Each prompt must be text." }).trim().min(
-      1,
-      "Prompts cannot be empty.",
-    ).max(
-      LIMITS.promptChars,
-      `Each prompt can have at most ${LIMITS.promptChars} characters.`,
-    ),
-    { error: "Prompts must be a list of texts." },
-  ).min(1, "Write at least one prompt (one per line) or upload a file.").max(
-    LIMITS.promptsPerBatch,
-    `At most ${LIMITS.promptsPerBatch} prompts per batch.`,
-  ),
+  prompts: z.array(promptSchema, {
+    error: "Prompts must be a list of texts.",
+  }).optional(),
+  rows: z.array(z.unknown(), { error: "Rows must be a list of objects." })
+    .optional(),
   // Google names models `models/<id>`; either form is accepted.
-  model: z.string({ error: "Choose a model." }).transform((id) =>
-    id.replace(/^models\//, "")
-  ).refine(
-    (id) => modelIds.includes(id),
-    {
-      message: `Unknown model. Choose one of: ${modelIds.join(", ")}.`,
-    },
-  ),
+  model: modelSchema.refine((id) => modelIds.includes(id), {
+    message: `Unknown model. Choose one of: ${modelIds.join(", ")}.`,
+  }),
   aspectRatio: z.string({ error: "Choose an aspect ratio." }).default(
     DEFAULTS.aspectRatio,
   ),
   imageSize: z.string({ error: "Choose an image size." }).default(""),
-  imagesPerPrompt: z.coerce.number({
-    error: "Images per prompt must be a whole number.",
-  }).int(
-    "Images per prompt must be a whole number.",
-  )
+  imagesPerPrompt: z.coerce.number({ error: COUNT_MESSAGE }).int(COUNT_MESSAGE)
     .min(1, "At least 1 image per prompt.").max(
       LIMITS.imagesPerPrompt,
       `At most ${LIMITS.imagesPerPrompt} images per prompt.`,
@@ -75,44 +67,49 @@ export const batchInputSchema = z.object({
       LIMITS.budgetUsd,
       BUDGET_MESSAGES.tooHigh,
     ).optional(),
-}).superRefine((input, ctx) => {
-  // A key pasted into the wrong box would be stored and sent to Google as
-  // prompt text (K1): refuse it and point to the key field.
-  const pasted = keyLines(input.prompts)[0] ?? -1;
-  if (pasted >= 0 || looksLikeApiKey(input.title)) {
-    ctx.addIssue({
-      code: "custom",
-      path: [pasted >= 0 ? "prompts" : "title"],
-      message: KEY_IN_BATCH_MESSAGE,
-    });
-  }
-  const model = findModel(input.model);
-  if (!model) return;
-  if (!model.aspectRatios.includes(input.aspectRatio)) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["aspectRatio"],
-      message: `${model.label} supports the aspect ratios ${
-        model.aspectRatios.join(", ")
-      }.`,
-    });
-  }
-  const sizes = sizeChoices(model);
-  if (input.imageSize && !sizes.includes(input.imageSize)) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["imageSize"],
-      message: `${model.label} supports the image sizes ${sizes.join(", ")}.`,
-    });
-  }
-  if (input.prompts.length * input.imagesPerPrompt > LIMITS.itemsPerBatch) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["imagesPerPrompt"],
-      message: `At most ${LIMITS.itemsPerBatch} images per batch.`,
-    });
-  }
+  /** Reference images (ids, or names uploaded with the form) for every row. */
+  references: idList("References").max(
+    LIMITS.referencesPerUpload,
+    `References: at most ${LIMITS.referencesPerUpload}.`,
+  ).default([]),
+  eachReference: z.boolean({ error: "eachReference: true or false." })
+    .default(false),
+  expandTemplates: z.boolean({ error: "expandTemplates: true or false." })
+    .default(false),
+  wildcards: z.record(
+    z.string(),
+    z.array(z.string(), { error: "Wildcards: each a list of texts." }).max(
+      LIMITS.wildcardValues,
+      `Wildcards: at most ${LIMITS.wildcardValues} values in a list.`,
+    ),
+    { error: "Wildcards: an object of lists expected." },
+  ).refine((lists) => Object.keys(lists).length <= LIMITS.wildcardLists, {
+    message: `Wildcards: at most ${LIMITS.wildcardLists} lists.`,
+  }).default({}),
+  sample: z.object({
+    count: z.coerce.number().int().min(1).max(LIMITS.rowsPerBatch),
+    seed: z.coerce.number().int().min(0).max(2 ** 32 - 1).default(1),
+  }, {
+    error:
+      `Sample: { count: 1 to ${LIMITS.rowsPerBatch}, seed: a whole number }.`,
+  }).optional(),
+  matrix: z.object({
+    model: z.array(modelSchema).min(1).optional(),
+    aspectRatio: z.array(z.string()).min(1).optional(),
+    imageSize: z.array(z.string()).min(1).optional(),
+  }, { error: "Matrix: { model?, aspectRatio?, imageSize? } lists." })
+    .optional(),
+  dryRun: z.boolean({ error: "dryRun: true or false." }).default(false),
 });
+
+/** A batch as asked for, before its rows are expanded (core/batch_plan.ts). */
+export type BatchInput =
+  & Omit<z.infer<typeof batchInputSchema>, "prompts" | "rows" | "matrix">
+  & {
+    /** The rows, numbered; plain prompts are rows with only a prompt. */
+    rows: RowInput[];
+    matrix?: Matrix;
+  };
 
 /**
  * Indexes of the lines that hold a key-shaped token. A key wrapped by the
@@ -146,11 +143,6 @@ export function withoutKeyLines(text: string): string {
   return lines.filter((_, i) => !drop.has(i)).join("\n");
 }
 
-export type BatchInput = z.infer<typeof batchInputSchema> & {
-  /** The size stored, shown and priced (the model's default when not given). */
-  imageSize: string;
-};
-
 /**
  * Validates raw input from any edge. Errors are keyed by field, one message
  * each; the first is the problem's message. `secrets` (the CLI knows the key
@@ -167,84 +159,101 @@ export function parseBatchInput(
       const field = String(issue.path[0] ?? "form");
       errors[field] ??= issue.message;
     }
-  } else if (secrets.length > 0) {
-    const { scrub } = createScrubber(secrets);
-    const { prompts, title } = result.data;
-    if (prompts.some((p) => scrub(p) !== p)) {
-      errors.prompts = KEY_IN_BATCH_MESSAGE;
-    } else if (scrub(title) !== title) errors.title = KEY_IN_BATCH_MESSAGE;
   }
+  // Rows are read even when other fields failed: all problems at once.
+  const body = raw && typeof raw === "object"
+    ? raw as Record<string, unknown>
+    : {};
+  const { rows, field, problem } = readRows(body.prompts, body.rows);
+  if (problem) errors[field] ??= problem;
   if (!result.success || Object.keys(errors).length > 0) {
-    const first = Object.values(errors)[0] ?? "Invalid batch.";
-    return refuse("invalid_input", first, { fields: errors });
+    return refused(errors);
   }
-  const input = result.data;
-  return {
-    ok: true,
-    value: {
-      ...input,
-      imageSize: imageSizeOrDefault(input.model, input.imageSize),
-    },
-  };
+  const { prompts: _, rows: _rows, matrix, ...input } = result.data;
+  const filled = rows;
+  // A key pasted into the wrong box would be stored and sent to Google as
+  // prompt text (K1): refuse it and point to the key field.
+  const { scrub } = createScrubber(secrets);
+  const holdsKey = (text: string) =>
+    looksLikeApiKey(text) || (secrets.length > 0 && scrub(text) !== text);
+  if (
+    keyLines(filled.map((r) => r.prompt)).length > 0 ||
+    filled.some((r) => holdsKey(r.prompt) || holdsKey(r.name ?? ""))
+  ) {
+    errors[field] = KEY_IN_BATCH_MESSAGE;
+  } else if (holdsKey(input.title)) errors.title = KEY_IN_BATCH_MESSAGE;
+  const model = findModel(input.model);
+  if (model && !model.aspectRatios.includes(input.aspectRatio)) {
+    errors.aspectRatio = `${model.label} supports the aspect ratios ${
+      model.aspectRatios.join(", ")
+    }.`;
+  }
+  const sizes = model ? sizeChoices(model) : [];
+  if (model && input.imageSize && !sizes.includes(input.imageSize)) {
+    errors.imageSize = `${model.label} supports the image sizes ${
+      sizes.join(", ")
+    }.`;
+  }
+  const unknownModel = matrix?.model?.find((id) => !findModel(id));
+  if (unknownModel) {
+    errors.matrix = `Matrix: unknown model "${unknownModel.slice(0, 80)}".`;
+  }
+  if (Object.keys(errors).length > 0) return refused(errors);
+  return { ok: true, value: { ...input, rows, matrix } };
 }
 
-/** What a valid input becomes: a titled batch with settings and an estimate. */
-export interface BatchPlan {
-  title: string;
-  model: string;
-  settings: BatchSettings;
-  prompts: readonly string[];
-  budgetUsd: number | null;
-  estimate: BatchEstimate;
+/** The rows of `prompts` or `rows`, or the first problem with them. */
+function readRows(
+  prompts: unknown,
+  rawRows: unknown,
+): { rows: RowInput[]; field: "prompts" | "rows"; problem?: string } {
+  const field = rawRows === undefined ? "prompts" : "rows";
+  const rows: RowInput[] = [];
+  if (prompts !== undefined && rawRows !== undefined) {
+    return { rows, field, problem: "Send either prompts or rows, not both." };
+  }
+  if (Array.isArray(rawRows)) {
+    const problems: string[] = [];
+    rawRows.forEach((raw, i) => {
+      const checked = rowProblems(raw, i + 1);
+      if (checked.ok) rows.push(checked.value);
+      else problems.push(checked.problem.message);
+    });
+    if (problems.length > 0) {
+      return { rows, field, problem: problems.slice(0, 5).join(" ") };
+    }
+  } else if (Array.isArray(prompts)) {
+    prompts.forEach((prompt, i) => {
+      if (typeof prompt === "string") {
+        rows.push({ row: i + 1, prompt: prompt.trim() });
+      }
+    });
+    // Not text: the schema says so.
+    if (rows.length < prompts.length) return { rows, field };
+  } else if (prompts !== undefined || rawRows !== undefined) {
+    // Not a list: the schema says so.
+    return { rows, field };
+  }
+  const where = (r: RowInput) => field === "rows" ? `row ${r.row}: ` : "";
+  const tooLong = rows.find((r) => r.prompt.length > LIMITS.promptChars);
+  const empty = rows.find((r) => r.prompt === "");
+  const problem = rows.length === 0
+    ? "Write at least one prompt (one per line) or upload a file."
+    : rows.length > LIMITS.promptsPerBatch
+    ? `At most ${LIMITS.promptsPerBatch} prompts per batch.`
+    : tooLong
+    ? `${
+      where(tooLong)
+    }Each prompt can have at most ${LIMITS.promptChars} characters.`
+    : empty
+    ? (field === "rows"
+      ? `row ${empty.row}: the prompt is empty.`
+      : "Prompts cannot be empty.")
+    : undefined;
+  return { rows, field, problem };
 }
 
-/** Plans a batch from valid input; `defaultConcurrency` fills a blank one. */
-export function planBatch(
-  input: BatchInput,
-  defaultConcurrency: number,
-): BatchPlan {
-  return {
-    title: input.title || defaultTitle(input.prompts),
-    model: input.model,
-    settings: {
-      aspectRatio: input.aspectRatio,
-      imageSize: input.imageSize,
-      imagesPerPrompt: input.imagesPerPrompt,
-      concurrency: input.concurrency ?? defaultConcurrency,
-    },
-    prompts: input.prompts,
-    budgetUsd: input.budgetUsd ?? null,
-    estimate: estimateBatch({
-      model: input.model,
-      imageSize: input.imageSize,
-      prompts: input.prompts,
-      imagesPerPrompt: input.imagesPerPrompt,
-    }),
-  };
-}
-
-/** A default title from the first prompt. */
-export function defaultTitle(prompts: readonly string[]): string {
-  const first = prompts[0] ?? "Batch";
-  const short = first.length > 60 ? `${first.slice(0, 57)}…` : first;
-  return prompts.length > 1 ? `${short} (+${prompts.length - 1})` : short;
-}
-
-/** One image to make: a prompt at a position, and which of its images. */
-export interface ItemSlot {
-  position: number;
-  imageIndex: number;
-  prompt: string;
-}
-
-/** Every image of a plan, in order: each prompt × each image index. */
-export function itemSlots(
-  plan: Pick<BatchPlan, "prompts" | "settings">,
-): ItemSlot[] {
-  return plan.prompts.flatMap((prompt, position) =>
-    Array.from(
-      { length: plan.settings.imagesPerPrompt },
-      (_, imageIndex) => ({ position, imageIndex, prompt }),
-    )
-  );
+function refused(errors: Record<string, string>): Result<never> {
+  const first = Object.values(errors)[0] ?? "Invalid batch.";
+  return refuse("invalid_input", first, { fields: errors });
 }

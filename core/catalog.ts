@@ -33,6 +33,8 @@ export interface ModelInfo {
   /** Values for `imageConfig.imageSize`; empty when the model takes none. */
   imageSizes: readonly string[];
   defaultSize: string;
+  /** Reference images one request may carry (gemini-api.md §1.1). */
+  maxReferences: number;
   /** What sets the model apart, never a price claim (prices: core/cost.ts). */
   note?: string;
 }
@@ -44,6 +46,7 @@ export const KNOWN_MODELS: readonly ModelInfo[] = [
     aspectRatios: EXTENDED_RATIOS,
     imageSizes: ["1K", "2K", "4K"],
     defaultSize: "1K",
+    maxReferences: 14,
   },
   {
     id: "gemini-3-pro-image",
@@ -51,6 +54,7 @@ export const KNOWN_MODELS: readonly ModelInfo[] = [
     aspectRatios: STANDARD_RATIOS,
     imageSizes: ["1K", "2K", "4K"],
     defaultSize: "1K",
+    maxReferences: 14,
     note: "best at text and complex layouts; slowest",
   },
   {
@@ -59,6 +63,7 @@ export const KNOWN_MODELS: readonly ModelInfo[] = [
     aspectRatios: STANDARD_RATIOS,
     imageSizes: ["1K"],
     defaultSize: "1K",
+    maxReferences: 14,
     note: "1K only",
   },
   {
@@ -67,6 +72,7 @@ export const KNOWN_MODELS: readonly ModelInfo[] = [
     aspectRatios: EXTENDED_RATIOS,
     imageSizes: ["512", "1K", "2K", "4K"],
     defaultSize: "1K",
+    maxReferences: 14,
     note: "deprecated by Google",
   },
   {
@@ -75,6 +81,8 @@ export const KNOWN_MODELS: readonly ModelInfo[] = [
     aspectRatios: STANDARD_RATIOS,
     imageSizes: [],
     defaultSize: "1K",
+    // Google recommends at most three inputs for the original model.
+    maxReferences: 3,
     note: "past its shutdown date; 1K only",
   },
 ];

@@ -12,6 +12,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string;
   imagesDir: string;
+  /** Reference images, one file per content (`<sha256>.<ext>`). */
+  referencesDir: string;
   geminiBaseUrl: string;
   tls?: { certFile: string; keyFile: string };
   trustProxy: boolean;

@@ -76,6 +76,24 @@ export function costLabel(priceListDate?: string | null): string {
 /** The label for figures computed from the current price list. */
 export const COST_LABEL = costLabel();
 
+/** One row of a batch as `estimateRows()` prices it. */
+export interface RowCostInput {
+  model: string;
+  imageSize: string;
+  promptChars: number;
+  images: number;
+  /** Reference images sent with each request. */
+  inputImages: number;
+}
+
+/** Result of `estimateRows()`: the total, and the share of each model. */
+export interface RowsEstimate extends BatchEstimate {
+  byModel: { model: string; images: number; totalUsd: number | null }[];
+}
+
+/** Input tokens Google counts for one input image (Gemini 3 Pro Image). */
+export const INPUT_IMAGE_TOKENS = 560;
+
 /** Rough input tokens per prompt character (no tokenizer offline). */
 const CHARS_PER_TOKEN = 4;
 /** Rate units per USD-per-1M-tokens; tokens × rate units = 10^-10 USD. */
@@ -102,8 +120,9 @@ export function estimateImageUsd(
   model: string,
   imageSize: string,
   promptChars = 0,
+  inputImages = 0,
 ): number | null {
-  const units = imageUnits(model, imageSize, promptChars);
+  const units = imageUnits(model, imageSize, promptChars, inputImages);
   return units === null ? null : toUsd(units);
 }
 
@@ -140,6 +159,48 @@ export function estimateBatch(input: BatchEstimateInput): BatchEstimate {
     perImageUsd: toUsd(images > 0 ? Math.round(total / images) : emptyPrompt),
     totalUsd: toUsd(total),
     priceListDate: PRICE_LIST_DATE,
+  };
+}
+
+/**
+ * Estimated USD for rows that may differ in model, size and inputs: summed
+ * per row, and per model. Any row without a price makes the total unknown
+ * (never a partial figure that looks complete).
+ */
+export function estimateRows(rows: readonly RowCostInput[]): RowsEstimate {
+  let total: number | null = 0;
+  let images = 0;
+  const byModel = new Map<string, { images: number; units: number | null }>();
+  for (const row of rows) {
+    const units = imageUnits(
+      row.model,
+      row.imageSize,
+      row.promptChars,
+      row.inputImages,
+    );
+    const share = byModel.get(row.model) ?? { images: 0, units: 0 };
+    share.images += row.images;
+    share.units = units === null || share.units === null
+      ? null
+      : share.units + units * row.images;
+    byModel.set(row.model, share);
+    images += row.images;
+    total = units === null || total === null
+      ? null
+      : total + units * row.images;
+  }
+  return {
+    images,
+    perImageUsd: total === null
+      ? null
+      : toUsd(images > 0 ? Math.round(total / images) : 0),
+    totalUsd: total === null ? null : toUsd(total),
+    priceListDate: PRICE_LIST_DATE,
+    byModel: [...byModel].map(([model, share]) => ({
+      model,
+      images: share.images,
+      totalUsd: share.units === null ? null : toUsd(share.units),
+    })),
   };
 }
 
@@ -188,6 +249,7 @@ function imageUnits(
   model: string,
   imageSize: string,
   promptChars: number,
+  inputImages = 0,
 ): number | null {
   const price = modelPrice(model);
   if (!price) return null;
@@ -196,7 +258,8 @@ function imageUnits(
     ? price.imageTokensBySize[size]
     : undefined;
   if (tokens === undefined) return null;
-  const inputTokens = Math.ceil(tokenCount(promptChars) / CHARS_PER_TOKEN);
+  const inputTokens = Math.ceil(tokenCount(promptChars) / CHARS_PER_TOKEN) +
+    tokenCount(inputImages) * INPUT_IMAGE_TOKENS;
   return tokens * rateUnits(price.imageOutputPerMillion) +
     inputTokens * rateUnits(price.inputPerMillion);
 }

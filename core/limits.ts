@@ -12,6 +12,20 @@ export const LIMITS = {
   imagesPerPrompt: 10,
   itemsPerBatch: 5000,
   titleChars: 200,
+  /**
+   * Rows after templates, "each image" and the matrix are expanded (each
+   * makes `imagesPerPrompt` items, and `itemsPerBatch` still applies).
+   */
+  rowsPerBatch: 5000,
+  /** One reference image (PNG, JPEG or WebP). */
+  referenceBytes: 10_000_000,
+  /** Reference images in one upload (form or `POST /api/references`). */
+  referencesPerUpload: 50,
+  /** A body that carries reference images: form or `POST /api/references`. */
+  uploadBodyBytes: 120_000_000,
+  /** Wildcard lists and their values. */
+  wildcardLists: 100,
+  wildcardValues: 1000,
   uploadBytes: 1_000_000,
   /** Every request body, form or JSON (app.ts applies one body limit). */
   formBodyBytes: 2_000_000,

@@ -21,6 +21,21 @@ export interface PromptFile {
 
 /** Reads prompts from a file; throws `PromptFileError` saying what is wrong. */
 export function readPromptFile(file: PromptFile): string[] {
+  const text = decodePromptFile(file);
+  const name = file.name.toLowerCase();
+  if (name.endsWith(".csv") || file.type === "text/csv") return fromCsv(text);
+  if (name.endsWith(".jsonl") || name.endsWith(".ndjson")) {
+    return fromJsonLines(text);
+  }
+  return splitPromptLines(text);
+}
+
+/**
+ * The file's text, after the checks every prompts file gets (size, UTF-8),
+ * so a table file and a prompt list refuse a bad upload in the same words.
+ * A leading BOM is dropped by the decoder.
+ */
+export function decodePromptFile(file: PromptFile): string {
   if (file.bytes.length > LIMITS.uploadBytes) {
     throw new PromptFileError(
       `The file is too large (${file.bytes.length} bytes; at most ${LIMITS.uploadBytes}).`,
@@ -32,12 +47,7 @@ export function readPromptFile(file: PromptFile): string[] {
   } catch {
     throw new PromptFileError("The file is not valid UTF-8 text.");
   }
-  const name = file.name.toLowerCase();
-  if (name.endsWith(".csv") || file.type === "text/csv") return fromCsv(text);
-  if (name.endsWith(".jsonl") || name.endsWith(".ndjson")) {
-    return fromJsonLines(text);
-  }
-  return splitPromptLines(text);
+  return text;
 }
 
 /**

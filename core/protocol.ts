@@ -9,12 +9,30 @@ import type { Usage } from "./cost.ts";
 import { IMAGE_FILE_NAME, IMAGE_MIME_TYPES } from "./files.ts";
 import { geminiBaseUrlProblem } from "./loopback.ts";
 
+const sha256Schema = z.string().regex(/^[0-9a-f]{64}$/);
+
 export const jobItemSchema = z.object({
   itemId: z.string().min(1),
   position: z.number().int().min(0),
   imageIndex: z.number().int().min(0),
   prompt: z.string().min(1),
+  /** The item's row settings; the job's apply when left out. */
+  model: z.string().min(1).optional(),
+  aspectRatio: z.string().min(1).optional(),
+  /** "" for a model that takes no `imageSize`. */
+  imageSize: z.string().optional(),
+  /** Reference images sent before the prompt, by sha256 (see `references`). */
+  references: z.array(sha256Schema).max(LIMITS.referencesPerUpload)
+    .optional(),
 });
+
+/** A reference image the job's items use: its bytes are read from `path`. */
+export const jobReferenceSchema = z.object({
+  sha256: sha256Schema,
+  mimeType: z.enum(IMAGE_MIME_TYPES),
+  path: z.string().min(1),
+});
+export type JobReference = z.infer<typeof jobReferenceSchema>;
 export type JobItem = z.infer<typeof jobItemSchema>;
 
 export const jobSchema = z.object({
@@ -37,6 +55,11 @@ export const jobSchema = z.object({
   ),
   items: z.array(jobItemSchema),
   /**
+   * The reference images of the items. One used by several items is
+   * uploaded once per run through the Files API and deleted at the end.
+   */
+  references: z.array(jobReferenceSchema).optional(),
+  /**
    * Budget cap of the batch in USD of estimated Google usage: no request
    * starts whose estimate would take the spending over it (issue #5).
    */
@@ -45,6 +68,21 @@ export const jobSchema = z.object({
   spentUsd: z.number().min(0).optional(),
 });
 export type Job = z.infer<typeof jobSchema>;
+
+/** The settings one item's request runs with: its row's, else the job's. */
+export function itemSettings(
+  job: Pick<Job, "model" | "aspectRatio" | "imageSize">,
+  item: JobItem,
+): { model: string; aspectRatio: string; imageSize?: string } {
+  const imageSize = item.imageSize === undefined
+    ? job.imageSize
+    : item.imageSize || undefined;
+  return {
+    model: item.model ?? job.model,
+    aspectRatio: item.aspectRatio ?? job.aspectRatio,
+    ...(imageSize === undefined ? {} : { imageSize }),
+  };
+}
 
 /** Why an item or a batch did not succeed. */
 export const FAILURE_KINDS = [

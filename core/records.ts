@@ -4,6 +4,7 @@
  * checks at compile time that its tables still match them. Key-free by
  * construction: no field can hold a key (K1).
  */
+import type { ImageMimeType } from "./files.ts";
 
 export const BATCH_STATUSES = [
   "draft",
@@ -27,12 +28,52 @@ export const ITEM_STATUSES = [
 ] as const;
 export type ItemStatus = typeof ITEM_STATUSES[number];
 
-/** Settings stored with a batch (and shown on "re-run with these settings"). */
+/** The settings a matrix varies: every row runs with every combination. */
+export interface Matrix {
+  model?: string[];
+  aspectRatio?: string[];
+  imageSize?: string[];
+}
+
+/**
+ * Settings stored with a batch: the defaults its rows started from, and how
+ * its rows were authored (shown on the batch page, kept by a re-run).
+ */
 export interface BatchSettings {
   aspectRatio: string;
   imageSize: string;
   imagesPerPrompt: number;
   concurrency: number;
+  /** Set when the batch ran every row with every combination of these. */
+  matrix?: Matrix;
+  /** Whether `{a|b}` variants and `__name__` wildcards were expanded. */
+  expandTemplates?: boolean;
+  /** Random picks instead of every combination (repeatable by seed). */
+  sample?: { count: number; seed: number };
+  /** One row per reference image. */
+  eachReference?: boolean;
+}
+
+/**
+ * One row of a batch as it runs: its prompt and the settings it runs with.
+ * Items (one per image) share their row's, which is stored once.
+ */
+export interface RowSettings {
+  model: string;
+  aspectRatio: string;
+  imageSize: string;
+  /** File-name stem for the row's images in downloads, if given. */
+  name: string | null;
+  /** 1-based number of the row (or line) it came from. */
+  row: number | null;
+  /** The template the prompt was expanded from, if any. */
+  template: string | null;
+  /** The values the template's variants and wildcards took, in order. */
+  choices: string[] | null;
+  /** The matrix values this row runs with, e.g. `{ model: "…" }`. */
+  axis: Record<string, string> | null;
+  /** Ids of the reference images sent with the prompt, in order. */
+  references: string[];
 }
 
 export interface Batch {
@@ -59,7 +100,7 @@ export interface Batch {
   promptBytes: number;
 }
 
-export interface Item {
+export interface Item extends RowSettings {
   id: string;
   batchId: string;
   position: number;
@@ -84,6 +125,23 @@ export interface Image {
   batchId: string;
   fileName: string;
   mimeType: string;
+  bytes: number;
+  sha256: string;
+  width: number | null;
+  height: number | null;
+  createdAt: Date;
+}
+
+/**
+ * A reference image (image + text → image), stored once by content in the
+ * data dir and recorded per workspace. Key-free: bytes and their facts.
+ */
+export interface ReferenceImage {
+  id: string;
+  workspaceId: string;
+  /** The uploaded file's name, as rows refer to it. */
+  name: string;
+  mimeType: ImageMimeType;
   bytes: number;
   sha256: string;
   width: number | null;

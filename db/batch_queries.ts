@@ -6,10 +6,16 @@ import { and, asc, desc, eq, or, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { afterCursor, contains, nextCursorAfter } from "./paging.ts";
 import { newId } from "./ids.ts";
-import { batches, images, items, prompts } from "./schema.ts";
+import { batches, images, items, prompts, referenceImages } from "./schema.ts";
 import { selectItems } from "./item_rows.ts";
-import type { Batch, BatchSettings, Image, Item } from "../core/records.ts";
-import type { ItemSlot } from "../core/batch_input.ts";
+import type {
+  Batch,
+  BatchSettings,
+  Image,
+  Item,
+  ReferenceImage,
+} from "../core/records.ts";
+import { itemSlots, type PlannedRow } from "../core/batch_plan.ts";
 import type { QuotaUsage } from "../core/quota.ts";
 import { NEW_BATCH, NEW_ITEM } from "../core/status.ts";
 
@@ -18,31 +24,35 @@ export interface NewBatch {
   title: string;
   model: string;
   settings: BatchSettings;
-  /** One item per slot, all pending. */
-  slots: readonly ItemSlot[];
+  /** The rows, each stored once, with one pending item per image. */
+  rows: readonly PlannedRow[];
   estimatedCostUsd: number | null;
   priceListDate: string | null;
   budgetUsd?: number | null;
+  /** Reference images uploaded with the batch (their bytes already stored). */
+  newReferences?: readonly ReferenceImage[];
 }
 
 /** Stores a key-free batch with one new item per slot, atomically. */
 export async function createBatch(db: Db, input: NewBatch): Promise<Batch> {
   const now = new Date();
   const id = newId();
-  const rows = input.slots.map(({ position, imageIndex }) => ({
+  const rows = itemSlots(input).map(({ position, imageIndex }) => ({
     id: newId(),
     batchId: id,
     position,
     imageIndex,
     status: NEW_ITEM,
   }));
-  // Each prompt once, however many images it asks for.
-  const texts = new Map<number, string>();
-  for (const slot of input.slots) texts.set(slot.position, slot.prompt);
-  const promptRows = [...texts].map(([position, text]) => ({
+  // Each row once, however many images it asks for.
+  const promptRows = input.rows.map((
+    { prompt, images: _, ...settings },
+    position,
+  ) => ({
     batchId: id,
     position,
-    text,
+    text: prompt,
+    ...settings,
   }));
   const encoder = new TextEncoder();
   const batch: Batch = {
@@ -72,6 +82,11 @@ export async function createBatch(db: Db, input: NewBatch): Promise<Batch> {
   // interleave with, unlike an interactive transaction held across awaits.
   const inserts = [];
   // SQLite limits bound variables per statement; insert in chunks.
+  if (input.newReferences?.length) {
+    inserts.push(
+      db.insert(referenceImages).values([...input.newReferences]),
+    );
+  }
   for (let i = 0; i < promptRows.length; i += 500) {
     inserts.push(db.insert(prompts).values(promptRows.slice(i, i + 500)));
   }

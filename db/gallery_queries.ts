@@ -52,7 +52,7 @@ export async function listGalleryImages(
   const rows = await db.select({
     image: images,
     item: items,
-    prompt: prompts.text,
+    row: prompts,
     batch: batches,
   }).from(images)
     .innerJoin(batches, eq(images.batchId, batches.id))
@@ -67,11 +67,14 @@ export async function listGalleryImages(
     .where(and(...conditions))
     .orderBy(desc(images.createdAt), desc(images.id))
     .limit(limit + 1);
-  const page = rows.slice(0, limit).map((row) => ({
-    image: row.image,
-    item: { ...row.item, prompt: row.prompt },
-    batch: row.batch,
-  }));
+  const page = rows.slice(0, limit).map((row) => {
+    const { batchId: _b, position: _p, text, ...settings } = row.row;
+    return {
+      image: row.image,
+      item: { ...row.item, prompt: text, ...settings },
+      batch: row.batch,
+    };
+  });
   const last = page.at(-1)?.image;
   return {
     images: page,

@@ -1,4 +1,5 @@
 /** [db] The gallery's images across batches, and History's first images. */
+import { plainRows } from "../core/batch_plan.ts";
 import assert from "node:assert/strict";
 import { eq } from "drizzle-orm";
 import { openDb } from "./client.ts";
@@ -30,12 +31,12 @@ async function batchWithImages(
       imagesPerPrompt,
       concurrency: 1,
     },
-    slots: prompts.flatMap((prompt, position) =>
-      Array.from(
-        { length: imagesPerPrompt },
-        (_, imageIndex) => ({ position, imageIndex, prompt }),
-      )
-    ),
+    rows: plainRows(prompts, {
+      model,
+      aspectRatio: "1:1",
+      imageSize: "1K",
+      imagesPerPrompt,
+    }),
     estimatedCostUsd: null,
     priceListDate: null,
   });

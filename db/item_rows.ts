@@ -7,7 +7,13 @@ import type { Db } from "./client.ts";
 import { items, prompts } from "./schema.ts";
 
 /** The columns of an item record: the row's, and its prompt's text. */
-const ITEM_COLUMNS = { ...getTableColumns(items), prompt: prompts.text };
+const { batchId: _b, position: _p, text: promptText, ...rowColumns } =
+  getTableColumns(prompts);
+const ITEM_COLUMNS = {
+  ...getTableColumns(items),
+  prompt: promptText,
+  ...rowColumns,
+};
 
 /** `select … from items join prompts`: add `where` and `orderBy`. */
 export function selectItems(db: Db) {

@@ -1,7 +1,8 @@
 /**
  * [db] Upgrading a database of the first release keeps everything: each
  * item's prompt moves to `prompts` (once per prompt), the workspaces that own
- * batches stay issued, and prompt bytes are counted.
+ * batches stay issued, prompt bytes are counted, and each row takes its
+ * batch's settings.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -41,7 +42,8 @@ Deno.test("[db] a first-release database upgrades with its prompts and workspace
     await client.execute({
       sql:
         `insert into batches (id, workspace_id, created_at, updated_at, title,
-        model, settings, status, item_count) values (?, ?, 1, 1, 't', 'm', '{}', 'draft', 4)`,
+        model, settings, status, item_count) values (?, ?, 1, 1, 't', 'm',
+        '{"aspectRatio":"16:9","imageSize":"2K"}', 'draft', 4)`,
       args: ["b".repeat(32), workspace],
     });
     for (
@@ -73,6 +75,17 @@ Deno.test("[db] a first-release database upgrades with its prompts and workspace
         "a long whale ü",
         "a long whale ü",
       ]);
+      // Each row takes its batch's settings (0003).
+      assert.deepEqual(
+        items.map((i) => [i.model, i.aspectRatio, i.imageSize, i.row]),
+        [["m", "16:9", "2K", 1], ["m", "16:9", "2K", 1], [
+          "m",
+          "16:9",
+          "2K",
+          2,
+        ], ["m", "16:9", "2K", 2]],
+      );
+      assert.deepEqual(items[0]!.references, []);
       assert.equal(await workspaceExists(db, workspace), true);
       const stored = await db.select().from(prompts);
       assert.equal(stored.length, 2, "each prompt once");

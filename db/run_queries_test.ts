@@ -1,4 +1,5 @@
 /** [db] A run's O(1) per-event batch updates agree with a full recount. */
+import { plainRows } from "../core/batch_plan.ts";
 import assert from "node:assert/strict";
 import { eq } from "drizzle-orm";
 import { openDb } from "./client.ts";
@@ -34,11 +35,12 @@ function newBatch(workspaceId: string, prompts: string[], title = "t") {
       imagesPerPrompt: 1,
       concurrency: 1,
     },
-    slots: prompts.map((prompt, position) => ({
-      position,
-      imageIndex: 0,
-      prompt,
-    })),
+    rows: plainRows(prompts, {
+      model: "m",
+      aspectRatio: "1:1",
+      imageSize: "1K",
+      imagesPerPrompt: 1,
+    }),
     estimatedCostUsd: null,
     priceListDate: null,
   };

@@ -17,7 +17,10 @@ import {
   type Image,
   type Item,
   ITEM_STATUSES,
+  type ReferenceImage,
+  type RowSettings,
 } from "../core/records.ts";
+import type { ImageMimeType } from "../core/files.ts";
 
 export const batches = sqliteTable("batches", {
   id: text("id").primaryKey(),
@@ -69,8 +72,9 @@ export const items = sqliteTable("items", {
 ]);
 
 /**
- * Each prompt of a batch, stored once: its items (one per image) find it by
- * position, so ten images of a long prompt do not store it ten times.
+ * Each row of a batch, stored once: its prompt and the settings it runs with.
+ * Its items (one per image) find it by position, so ten images of a long
+ * prompt do not store it ten times.
  */
 export const prompts = sqliteTable("prompts", {
   batchId: text("batch_id").notNull().references(() => batches.id, {
@@ -78,7 +82,33 @@ export const prompts = sqliteTable("prompts", {
   }),
   position: integer("position").notNull(),
   text: text("text").notNull(),
+  model: text("model").notNull(),
+  aspectRatio: text("aspect_ratio").notNull(),
+  imageSize: text("image_size").notNull(),
+  name: text("name"),
+  row: integer("source_row"),
+  template: text("template"),
+  choices: text("choices", { mode: "json" }).$type<string[]>(),
+  axis: text("axis", { mode: "json" }).$type<Record<string, string>>(),
+  references: text("reference_ids", { mode: "json" }).$type<string[]>()
+    .notNull(),
 }, (t) => [primaryKey({ columns: [t.batchId, t.position] })]);
+
+/**
+ * Reference images per workspace. The bytes live once per content in the
+ * data dir (by sha256); this row says who uploaded them under what name.
+ */
+export const referenceImages = sqliteTable("reference_images", {
+  id: text("id").primaryKey(),
+  workspaceId: text("workspace_id").notNull(),
+  name: text("name").notNull(),
+  mimeType: text("mime_type").$type<ImageMimeType>().notNull(),
+  bytes: integer("bytes").notNull(),
+  sha256: text("sha256").notNull(),
+  width: integer("width"),
+  height: integer("height"),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+}, (t) => [index("reference_images_workspace").on(t.workspaceId, t.sha256)]);
 
 /**
  * The workspaces this server issued, by id (the SHA-256 of the token; the
@@ -111,8 +141,13 @@ export const images = sqliteTable("images", {
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const tablesMatchRecords: [
   Same<typeof batches.$inferSelect, Batch>,
-  // An item's prompt lives in `prompts`, joined by position.
-  Same<typeof items.$inferSelect & { prompt: string }, Item>,
+  // An item's prompt and row settings live in `prompts`, joined by position.
+  Same<typeof items.$inferSelect & { prompt: string } & RowSettings, Item>,
+  Same<
+    Omit<typeof prompts.$inferSelect, "batchId" | "position" | "text">,
+    RowSettings
+  >,
   Same<typeof images.$inferSelect, Image>,
-] = [true, true, true];
+  Same<typeof referenceImages.$inferSelect, ReferenceImage>,
+] = [true, true, true, true, true];
 void tablesMatchRecords;

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import type { Db } from "../db/client.ts";
 import { listImages, listItems } from "../db/batch_queries.ts";
 import type { Batch, Item } from "../core/records.ts";
-import { buildManifest } from "../core/manifest.ts";
+import { buildManifest, downloadNames } from "../core/manifest.ts";
+import { referencesByIds } from "../db/reference_queries.ts";
 import {
   IMAGE_FILE_NAME,
   isSafeBatchId,
@@ -35,7 +36,18 @@ export async function zipResponse(
 ): Promise<Response> {
   const items = await listItems(db, batch.id);
   const images = await listImages(db, batch.id);
-  const manifest = JSON.stringify(buildManifest(batch, items, images), null, 2);
+  const manifest = JSON.stringify(
+    buildManifest(
+      batch,
+      items,
+      images,
+      "BatchGen",
+      await batchReferences(db, batch, items),
+    ),
+    null,
+    2,
+  );
+  const names = downloadNames(items, images);
   async function* entries() {
     yield {
       name: MANIFEST_NAME,
@@ -52,7 +64,7 @@ export async function zipResponse(
         continue; // A missing file is reported by the manifest's row, not a broken ZIP.
       }
       yield {
-        name: image.fileName,
+        name: names.get(image.id) ?? image.fileName,
         input: file.readable,
         lastModified: image.createdAt,
         size: image.bytes,
@@ -90,7 +102,13 @@ export async function writeManifest(
   batch: Batch,
 ): Promise<Item[]> {
   const items = await listItems(db, batch.id);
-  const manifest = buildManifest(batch, items, await listImages(db, batch.id));
+  const manifest = buildManifest(
+    batch,
+    items,
+    await listImages(db, batch.id),
+    "BatchGen",
+    await batchReferences(db, batch, items),
+  );
   const dir = join(imagesDir, batch.id);
   await Deno.mkdir(dir, { recursive: true });
   await writeFileAtomic(
@@ -99,4 +117,16 @@ export async function writeManifest(
     new TextEncoder().encode(JSON.stringify(manifest, null, 2)),
   );
   return items;
+}
+
+/** The reference images a batch's items use, once each. */
+export async function batchReferences(
+  db: Db,
+  batch: Batch,
+  items: readonly Item[],
+) {
+  const ids = [...new Set(items.flatMap((item) => item.references))];
+  return ids.length === 0
+    ? []
+    : await referencesByIds(db, batch.workspaceId, ids);
 }

@@ -5,8 +5,8 @@ import {
   deleteBatch,
   workspaceUsage,
 } from "../db/batch_queries.ts";
-import type { Batch } from "../core/records.ts";
-import { type BatchPlan, itemSlots } from "../core/batch_input.ts";
+import type { Batch, ReferenceImage } from "../core/records.ts";
+import type { BatchPlan } from "../core/batch_plan.ts";
 import { newBatchFits, type Quota } from "../core/quota.ts";
 import type { Result } from "../core/result.ts";
 import { removeBatchFiles } from "./batch_files.ts";
@@ -20,15 +20,16 @@ export async function storeNewBatch(
   workspaceId: string,
   plan: BatchPlan,
   quota?: Quota,
+  newReferences: readonly ReferenceImage[] = [],
 ): Promise<Result<Batch>> {
-  const slots = itemSlots(plan);
   if (quota) {
-    const promptBytes = plan.prompts.reduce(
-      (sum, prompt) => sum + new TextEncoder().encode(prompt).length,
+    const encoder = new TextEncoder();
+    const promptBytes = plan.rows.reduce(
+      (sum, row) => sum + encoder.encode(row.prompt).length,
       0,
     );
     const fits = newBatchFits(quota, await workspaceUsage(db, workspaceId), {
-      items: slots.length,
+      items: plan.estimate.images,
       promptBytes,
     });
     if (!fits.ok) return fits;
@@ -40,7 +41,8 @@ export async function storeNewBatch(
       title: plan.title,
       model: plan.model,
       settings: plan.settings,
-      slots,
+      rows: plan.rows,
+      newReferences,
       estimatedCostUsd: plan.estimate.totalUsd,
       priceListDate: plan.estimate.priceListDate,
       budgetUsd: plan.budgetUsd,

@@ -9,6 +9,7 @@ import type { SpawnGenerator } from "./runner.ts";
 export type RunConfig = Pick<
   Config,
   | "imagesDir"
+  | "referencesDir"
   | "geminiBaseUrl"
   | "childEnv"
   | "requestTimeoutMs"

@@ -32,10 +32,42 @@ import {
 import type { Logger } from "../lib/log.ts";
 import type { ItemRow } from "../db/item_rows.ts";
 import { removeTempFiles } from "../lib/storage.ts";
+import { referencePath } from "../lib/reference_store.ts";
+import { referencesByIds } from "../db/reference_queries.ts";
 import { writeManifest } from "./batch_files.ts";
 import type { RunDeps } from "./deps.ts";
 
 export type { RunDeps };
+
+/** The part of an item record that comes from its row. */
+type ItemRowPart = Omit<Item, keyof ItemRow>;
+
+function rowPart(item: Item): ItemRowPart {
+  const {
+    prompt,
+    model,
+    aspectRatio,
+    imageSize,
+    name,
+    row,
+    template,
+    choices,
+    axis,
+    references,
+  } = item;
+  return {
+    prompt,
+    model,
+    aspectRatio,
+    imageSize,
+    name,
+    row,
+    template,
+    choices,
+    axis,
+    references,
+  };
+}
 
 /** What a run reports after each event it applied. */
 export interface RunUpdate {
@@ -69,6 +101,14 @@ export async function runBatch(
     runnableStatuses(options.mode),
   );
   if (todo.length === 0) return await finish(deps, batch.id, null, options);
+  // The reference images of the items, by id (each item names them by id).
+  const references = new Map(
+    (await referencesByIds(
+      db,
+      batch.workspaceId,
+      [...new Set(todo.flatMap((item) => item.references))],
+    )).map((ref) => [ref.id, ref]),
+  );
 
   const job: Job = {
     batchId: batch.id,
@@ -84,6 +124,18 @@ export async function runBatch(
       position: item.position,
       imageIndex: item.imageIndex,
       prompt: item.prompt,
+      model: item.model,
+      aspectRatio: item.aspectRatio,
+      imageSize: requestImageSize(item.model, item.imageSize) ?? "",
+      references: item.references.flatMap((id) => {
+        const ref = references.get(id);
+        return ref ? [ref.sha256] : [];
+      }),
+    })),
+    references: [...new Set(references.values())].map((ref) => ({
+      sha256: ref.sha256,
+      mimeType: ref.mimeType,
+      path: referencePath(config.referencesDir, ref.sha256, ref.mimeType),
     })),
     // The cap counts what earlier runs of this batch already spent (#5).
     ...(batch.budgetUsd === null ? {} : {
@@ -99,9 +151,9 @@ export async function runBatch(
   // Built once per run: deriving the key's fragments per event was the
   // scrubber's main cost.
   const scrubber = createScrubber([options.apiKey]);
-  // The run's items and their prompts are known from the start: the rows
-  // each event writes come back without their prompt, and get it here.
-  const promptOf = new Map(todo.map((item) => [item.id, item.prompt]));
+  // The run's items and their rows are known from the start: the item rows
+  // each event writes come back without their row, and get it here.
+  const rowOf = new Map(todo.map((item) => [item.id, rowPart(item)]));
 
   let stopMessage: string | null = null;
   const child = deps.spawn(job, {
@@ -123,7 +175,7 @@ export async function runBatch(
       // from its output to the DB, a page or the API skips the scrubber.
       const event = scrubber.scrubValue(raw);
       if (event.type === "batch-stopped") stopMessage = event.message;
-      const update = await applyEvent(deps, current, event, promptOf);
+      const update = await applyEvent(deps, current, event, rowOf);
       if (!update) continue;
       current = update.batch;
       await safeReport(options, update, log);
@@ -185,12 +237,14 @@ async function applyEvent(
   deps: RunDeps,
   batch: Batch,
   event: GeneratorEvent,
-  promptOf: ReadonlyMap<string, string>,
+  rowOf: ReadonlyMap<string, ItemRowPart>,
 ): Promise<RunUpdate | undefined> {
   const { db } = deps;
   const add = (delta: BatchDelta) => addToBatch(db, batch.id, delta);
-  const record = (row: ItemRow | undefined): Item | undefined =>
-    row && { ...row, prompt: promptOf.get(row.id) ?? "" };
+  const record = (row: ItemRow | undefined): Item | undefined => {
+    const part = row && rowOf.get(row.id);
+    return row && part && { ...row, ...part };
+  };
   switch (event.type) {
     case "item-started": {
       const item = record(await markItemStarted(db, batch.id, event.itemId));
@@ -218,7 +272,10 @@ async function applyEvent(
     }
     case "usage": {
       // One per attempt: a retried request is billed again, so costs add up.
-      const costUsd = costFromUsage(batch.model, event);
+      const costUsd = costFromUsage(
+        rowOf.get(event.itemId)?.model ?? batch.model,
+        event,
+      );
       const item = record(
         await recordUsage(db, batch.id, event.itemId, event, costUsd),
       );

@@ -3,6 +3,7 @@
  * (no process, no network): which items it hands out, what each event
  * writes, and where the batch ends for each way a run can end.
  */
+import { plainRows } from "../core/batch_plan.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openDb } from "../db/client.ts";
@@ -83,11 +84,12 @@ async function run(
         imagesPerPrompt: 1,
         concurrency: 2,
       },
-      slots: before.map((_, position) => ({
-        position,
-        imageIndex: 0,
-        prompt: `prompt ${position}`,
-      })),
+      rows: plainRows(before.map((_, position) => `prompt ${position}`), {
+        model,
+        aspectRatio: "1:1",
+        imageSize: "1K",
+        imagesPerPrompt: 1,
+      }),
       estimatedCostUsd: 0.1,
       priceListDate: "2026-11-27",
     });
@@ -132,6 +134,7 @@ async function run(
     batch = await runBatch({
       db,
       config: {
+        referencesDir: join(imagesDir, "references"),
         imagesDir,
         geminiBaseUrl: "http://127.0.0.1:9",
         childEnv: {},

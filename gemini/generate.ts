@@ -8,6 +8,7 @@ import { LIMITS } from "../core/limits.ts";
 import { scrub } from "../core/scrub.ts";
 import { classifyError, type Failure } from "./errors.ts";
 import { createGeminiClient } from "./client.ts";
+import { type ReferencePart, requestContents } from "./parts.ts";
 
 export { type Failure, RequestTimeoutError } from "./errors.ts";
 
@@ -18,6 +19,8 @@ export interface ImageRequest {
   aspectRatio: string;
   /** Omitted from the request when undefined (some models reject it). */
   imageSize?: string;
+  /** Reference images, sent as image parts before the text. */
+  references?: readonly ReferencePart[];
 }
 
 /** The image part picked from a response, still base64 as Google sent it. */
@@ -64,7 +67,9 @@ export function createGeminiRequester(
     try {
       const response = await ai.models.generateContent({
         model: request.model,
-        contents: request.prompt,
+        contents: request.references?.length
+          ? requestContents(request.prompt, request.references)
+          : request.prompt,
         config: {
           responseModalities: ["TEXT", "IMAGE"],
           // One image per request: Google rejects candidateCount > 1.

@@ -6,7 +6,7 @@
  * reports tokens still costs). All figures are ESTIMATES of the user's Google
  * usage from BatchGen's price list (K9), never a BatchGen charge.
  */
-import type { Job, JobItem } from "../core/protocol.ts";
+import { itemSettings, type Job, type JobItem } from "../core/protocol.ts";
 import {
   costFromUsage,
   estimateImageUsd,
@@ -31,7 +31,7 @@ export interface BudgetGuard {
   /** Releases what `reserve` booked (call when the request has finished). */
   release(item: JobItem): void;
   /** Adds one attempt's actual usage to the spending. */
-  spend(usage: Usage): void;
+  spend(usage: Usage, item: JobItem): void;
   /** The `batch-stopped` message once nothing more may start. */
   stopMessage(): string;
 }
@@ -43,8 +43,16 @@ export function createBudgetGuard(job: Job): BudgetGuard | undefined {
   let spent = job.spentUsd ?? 0;
   let reserved = 0;
   let unknownPrice = false;
-  const estimate = (item: JobItem): number | null =>
-    estimateImageUsd(job.model, job.imageSize ?? "", item.prompt.length);
+  const estimate = (item: JobItem): number | null => {
+    const { model, imageSize } = itemSettings(job, item);
+    return estimateImageUsd(
+      model,
+      imageSize ?? "",
+      item.prompt.length,
+      item.references?.length ?? 0,
+    );
+  };
+  let unpriced = job.model;
   return {
     capUsd: cap,
     get spentUsd() {
@@ -54,6 +62,7 @@ export function createBudgetGuard(job: Job): BudgetGuard | undefined {
       const usd = estimate(item);
       if (usd === null) {
         unknownPrice = true;
+        unpriced = itemSettings(job, item).model;
         return false;
       }
       return spent + reserved + usd <= cap + TOLERANCE_USD;
@@ -64,13 +73,13 @@ export function createBudgetGuard(job: Job): BudgetGuard | undefined {
     release(item) {
       reserved = Math.max(0, reserved - (estimate(item) ?? 0));
     },
-    spend(usage) {
+    spend(usage, item) {
       // An unknown model was already refused by `allows`.
-      spent += costFromUsage(job.model, usage) ?? 0;
+      spent += costFromUsage(itemSettings(job, item).model, usage) ?? 0;
     },
     stopMessage() {
       if (unknownPrice) {
-        return `Stopped before starting: BatchGen has no price for ${job.model}, so your budget cap of ${
+        return `Stopped before starting: BatchGen has no price for ${unpriced}, so your budget cap of ${
           formatUsd(cap)
         } cannot be enforced. Remove the cap to run this batch.`;
       }

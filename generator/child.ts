@@ -11,6 +11,7 @@ import {
 } from "../core/protocol.ts";
 import { createGeminiRequester } from "../gemini/generate.ts";
 import { runPool } from "./pool.ts";
+import { googleReferenceParts } from "./references_google.ts";
 import {
   baseUrlFromEnv,
   createLineWriter,
@@ -85,21 +86,23 @@ async function runChildWith(
     stderr.write("Generator stopped: the server that started it is gone");
     stop(EXIT_FAILURE);
   });
+  const baseUrl = job.apiBaseUrl ?? base.value;
+  const references = googleReferenceParts(job, apiKey, baseUrl);
   try {
     const result = await runPool(job, {
-      request: createGeminiRequester({
-        apiKey,
-        baseUrl: job.apiBaseUrl ?? base.value,
-      }),
+      request: createGeminiRequester({ apiKey, baseUrl }),
       emit,
       signal: interrupt.signal,
       secrets: [apiKey],
+      references: references.partsFor,
     });
     if (result.interrupted) stderr.write("Generator interrupted by a signal");
   } catch (error) {
     stderr.write(`Generator failed: ${scrubError(error, [apiKey])}`);
     exitCode = EXIT_FAILURE;
   } finally {
+    // Files uploaded for this run go, however it ended.
+    await references.cleanup();
     removeListeners();
     stopWatching();
     // Renamed files stay; temp files of writes cut short go.

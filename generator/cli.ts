@@ -3,22 +3,20 @@
  * human progress lines on stderr and a `manifest.json` next to the images.
  */
 import type { GeneratorEvent, Job } from "../core/protocol.ts";
-import {
-  type BatchPlan,
-  parseBatchInput,
-  planBatch,
-} from "../core/batch_input.ts";
 import { requestImageSize } from "../core/catalog.ts";
 import { MANIFEST_NAME } from "../core/files.ts";
-import { DEFAULTS } from "../core/limits.ts";
-import { PromptFileError, readPromptFile } from "../core/prompt_file.ts";
-import { refuse, type Result } from "../core/result.ts";
+import type { BatchPlan } from "../core/batch_plan.ts";
+import { costLabel } from "../core/cost.ts";
 import { createScrubber, scrubError } from "../core/scrub.ts";
 import { createGeminiRequester } from "../gemini/generate.ts";
 import { removeTempFiles, writeFileAtomic } from "../lib/storage.ts";
 import { runPool } from "./pool.ts";
-import { type CliOptions, parseCliArgs, USAGE } from "./cli_args.ts";
+import { parseCliArgs, USAGE } from "./cli_args.ts";
 import { createCliRecords } from "./cli_records.ts";
+import { planFromFiles } from "./cli_inputs.ts";
+import { googleReferenceParts } from "./references_google.ts";
+
+export { planCliBatch } from "./cli_inputs.ts";
 import {
   baseUrlFromEnv,
   createLineWriter,
@@ -61,7 +59,7 @@ async function runCliWith(
     stderr.write(base.problem.message);
     return 2;
   }
-  const planned = await planFromFile(options, apiKey);
+  const planned = await planFromFiles(options, apiKey);
   if (!planned.ok) {
     // Every field's message, one per line: the API's `fields`, as text.
     const messages = Object.values(planned.problem.fields ?? {});
@@ -69,6 +67,13 @@ async function runCliWith(
       (messages.length > 0 ? messages : [planned.problem.message]).join("\n"),
     );
     return 2;
+  }
+  const { plan, referencePaths } = planned.value;
+  if (options.dryRun) {
+    const stdout = createLineWriter(Deno.stdout.writable);
+    stdout.write(JSON.stringify(dryRunSummary(plan), null, 2) + "\n");
+    await stdout.flush();
+    return 0;
   }
   try {
     await Deno.mkdir(options.outDir, { recursive: true });
@@ -79,7 +84,7 @@ async function runCliWith(
     return 2;
   }
 
-  const records = createCliRecords(planned.value, `cli-${Date.now()}`);
+  const records = createCliRecords(plan, `cli-${Date.now()}`);
   const job: Job = {
     batchId: records.batch.id,
     model: records.batch.model,
@@ -93,6 +98,11 @@ async function runCliWith(
     timeoutMs: options.timeoutMs,
     maxAttempts: options.maxAttempts,
     items: records.jobItems(),
+    references: plan.references.map((ref) => ({
+      sha256: ref.sha256,
+      mimeType: ref.mimeType,
+      path: referencePaths.get(ref.sha256)!,
+    })),
     ...(records.batch.budgetUsd === null
       ? {}
       : { budgetUsd: records.batch.budgetUsd }),
@@ -118,12 +128,19 @@ async function runCliWith(
       const line = progressLine(event, records.progress());
       if (line) stderr.write(line);
     };
-    await runPool(job, {
-      request: createGeminiRequester({ apiKey, baseUrl: base.value }),
-      emit,
-      signal: interrupt.signal,
-      secrets: [apiKey],
-    });
+    const references = googleReferenceParts(job, apiKey, base.value);
+    try {
+      await runPool(job, {
+        request: createGeminiRequester({ apiKey, baseUrl: base.value }),
+        emit,
+        signal: interrupt.signal,
+        secrets: [apiKey],
+        references: references.partsFor,
+      });
+    } finally {
+      // Files uploaded for this run go, however it ended.
+      await references.cleanup();
+    }
   } catch (error) {
     stderr.write(`Generator failed: ${scrubError(error, [apiKey])}`);
     exitCode ??= 1;
@@ -149,48 +166,6 @@ async function runCliWith(
     `Done: ${succeeded} saved, ${notSaved} not saved (${failed} failed or blocked). Manifest: ${path}`,
   );
   return exitCode ?? (notSaved === 0 ? 0 : 1);
-}
-
-/**
- * Reads the prompts file and checks the batch with the one validator, as
- * the JSON API does; a prompt holding the key itself is refused too. Nothing
- * has been sent to Google when this refuses.
- */
-async function planFromFile(
-  options: CliOptions,
-  apiKey: string,
-): Promise<Result<BatchPlan>> {
-  let prompts: string[];
-  try {
-    prompts = readPromptFile({
-      name: options.promptsFile,
-      bytes: await Deno.readFile(options.promptsFile),
-    });
-  } catch (error) {
-    const why = error instanceof PromptFileError
-      ? error.message
-      : scrubError(error, [apiKey]);
-    return refuse(
-      "invalid_input",
-      `Cannot read prompts file ${options.promptsFile}: ${why}`,
-    );
-  }
-  return planCliBatch(options.batch, prompts, [apiKey]);
-}
-
-/**
- * The CLI's batch: its options and prompts checked by the one validator,
- * exactly as `POST /api/batches` checks a body with the same fields.
- */
-export function planCliBatch(
-  batch: CliOptions["batch"],
-  prompts: readonly string[],
-  secrets: readonly string[],
-): Result<BatchPlan> {
-  const parsed = parseBatchInput({ ...batch, prompts }, { secrets });
-  return parsed.ok
-    ? { ok: true, value: planBatch(parsed.value, DEFAULTS.concurrency) }
-    : parsed;
 }
 
 /** One human progress line for an event, or undefined for quiet events. */
@@ -222,4 +197,18 @@ export function progressLine(
     default:
       return undefined;
   }
+}
+
+/** What `--dry-run` prints: the planned rows and the estimate. */
+export function dryRunSummary(plan: BatchPlan) {
+  return {
+    title: plan.title,
+    itemCount: plan.estimate.images,
+    rowCount: plan.rows.length,
+    estimatedCostUsd: plan.estimate.totalUsd,
+    costLabel: costLabel(plan.estimate.priceListDate),
+    estimatedByModel: plan.estimate.byModel,
+    references: plan.references.map(({ name, sha256 }) => ({ name, sha256 })),
+    rows: plan.rows.slice(0, 50),
+  };
 }

@@ -32,8 +32,9 @@ BATCHGEN_GEMINI_BASE_URL overrides Google's address, as for the server.
 
 Options:
   --prompts FILE            .txt (one prompt per line, blank lines skipped),
-                            .csv (a "prompt" column, else the first column) or
-                            .jsonl ("text" or {"prompt": …} per line): the same
+                            .csv/.tsv (a "prompt" column and optional model,
+                            aspect_ratio, size, count, name, references
+                            columns), .jsonl or .json: the same
                             rules as an upload in the web app
   --out DIR                 where images and manifest.json are written
   --model ID                default ${DEFAULT_MODEL_ID}
@@ -43,6 +44,18 @@ Options:
   --concurrency N           parallel requests, 1–${LIMITS.concurrency}, default ${DEFAULTS.concurrency}
   --title TEXT              the batch's title in manifest.json
   --budget-usd USD          stop before the estimated Google usage passes this
+  --reference FILE          a reference image (PNG, JPEG, WebP), repeatable;
+                            sent with every row unless rows name theirs
+  --each-reference          one row per reference image
+  --templates               expand {a|b} variants and __name__ wildcards
+  --wildcards FILE          a wildcard list (name.txt, or .json of lists),
+                            repeatable
+  --sample N                N random picks per template instead of all
+  --seed N                  seed of --sample (default 1)
+  --matrix-model IDS        comma-separated: every row with every model
+  --matrix-aspect-ratio R   comma-separated ratios, likewise
+  --matrix-size SIZES       comma-separated sizes, likewise
+  --dry-run                 print the planned rows and estimate; send nothing
   --timeout-ms MS           per request, ${range("timeout-ms")}
   --max-attempts N          per image, ${range("max-attempts")}
   -h, --help                show this text
@@ -56,7 +69,10 @@ export interface CliOptions {
   promptsFile: string;
   outDir: string;
   /** Raw batch input for core/batch_input.ts (the JSON API's field names). */
-  batch: Record<string, string | undefined>;
+  batch: Record<string, unknown>;
+  referenceFiles: string[];
+  wildcardFiles: string[];
+  dryRun: boolean;
   timeoutMs: number;
   maxAttempts: number;
 }
@@ -69,7 +85,7 @@ export type ParsedArgs =
 
 /** Parses the CLI arguments; batch values are checked later, with the prompts. */
 export function parseCliArgs(args: readonly string[]): ParsedArgs {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     values = parseArgs({
       args: [...args],
@@ -87,6 +103,16 @@ export function parseCliArgs(args: readonly string[]): ParsedArgs {
         "budget-usd": { type: "string" },
         "timeout-ms": { type: "string" },
         "max-attempts": { type: "string" },
+        reference: { type: "string", multiple: true },
+        "each-reference": { type: "boolean" },
+        templates: { type: "boolean" },
+        wildcards: { type: "string", multiple: true },
+        sample: { type: "string" },
+        seed: { type: "string" },
+        "matrix-model": { type: "string" },
+        "matrix-aspect-ratio": { type: "string" },
+        "matrix-size": { type: "string" },
+        "dry-run": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     }).values;
@@ -101,6 +127,15 @@ export function parseCliArgs(args: readonly string[]): ParsedArgs {
     return { kind: "error", message: "--prompts FILE is required" };
   }
   if (!outDir) return { kind: "error", message: "--out DIR is required" };
+  const list = (name: string) =>
+    text(name)?.split(",").map((v) => v.trim()).filter(Boolean);
+  const matrix = Object.fromEntries(
+    [
+      ["model", list("matrix-model")],
+      ["aspectRatio", list("matrix-aspect-ratio")],
+      ["imageSize", list("matrix-size")],
+    ].filter(([, values]) => values && values.length > 0),
+  );
   const numbers: Record<string, number> = {};
   for (const [name, min, max, fallback] of RUN_OPTIONS) {
     const raw = text(name);
@@ -126,7 +161,16 @@ export function parseCliArgs(args: readonly string[]): ParsedArgs {
         concurrency: text("concurrency") ?? String(DEFAULTS.concurrency),
         title: text("title"),
         budgetUsd: text("budget-usd"),
+        ...(values["each-reference"] ? { eachReference: true } : {}),
+        ...(values.templates ? { expandTemplates: true } : {}),
+        ...(text("sample") === undefined ? {} : {
+          sample: { count: text("sample"), seed: text("seed") ?? "1" },
+        }),
+        ...(Object.keys(matrix).length > 0 ? { matrix } : {}),
       },
+      referenceFiles: (values.reference as string[] | undefined) ?? [],
+      wildcardFiles: (values.wildcards as string[] | undefined) ?? [],
+      dryRun: values["dry-run"] === true,
       timeoutMs: numbers["timeout-ms"]!,
       maxAttempts: numbers["max-attempts"]!,
     },

@@ -20,6 +20,9 @@ Deno.test("parseCliArgs() applies defaults", () => {
         budgetUsd: undefined,
       },
       timeoutMs: 360_000,
+      referenceFiles: [],
+      wildcardFiles: [],
+      dryRun: false,
       maxAttempts: 4,
     },
   });
@@ -62,6 +65,9 @@ Deno.test("parseCliArgs() passes every batch option on under the JSON API's name
     },
     timeoutMs: 60_000,
     maxAttempts: 2,
+    referenceFiles: [],
+    wildcardFiles: [],
+    dryRun: false,
   });
 });
 

@@ -4,10 +4,10 @@
  * (core/status.ts) by the same generator events, priced by the same table,
  * and written out as the same manifest (core/manifest.ts).
  */
-import type { BatchPlan } from "../core/batch_input.ts";
-import { itemSlots } from "../core/batch_input.ts";
+import { type BatchPlan, itemSlots } from "../core/batch_plan.ts";
 import { costFromUsage } from "../core/cost.ts";
 import { imageStem } from "../core/files.ts";
+import { requestImageSize } from "../core/catalog.ts";
 import { buildManifest } from "../core/manifest.ts";
 import type { GeneratorEvent, JobItem } from "../core/protocol.ts";
 import type { Batch, Image, Item } from "../core/records.ts";
@@ -65,27 +65,32 @@ export function createCliRecords(plan: BatchPlan, id: string): CliRecords {
     actualCostUsd: 0,
     budgetUsd: plan.budgetUsd,
     priceListDate: plan.estimate.priceListDate,
-    promptBytes: plan.prompts.reduce(
-      (sum, prompt) => sum + new TextEncoder().encode(prompt).length,
+    promptBytes: plan.rows.reduce(
+      (sum, row) => sum + new TextEncoder().encode(row.prompt).length,
       0,
     ),
   };
-  const items: Item[] = itemSlots(plan).map((slot) => ({
-    id: `${slot.position}-${slot.imageIndex}`,
-    batchId: id,
-    ...slot,
-    status: NEW_ITEM,
-    attempts: 0,
-    errorKind: null,
-    errorMessage: null,
-    promptTokens: null,
-    outputTokens: null,
-    imageTokens: null,
-    thoughtTokens: null,
-    costUsd: null,
-    startedAt: null,
-    finishedAt: null,
-  }));
+  const shaOf = new Map(plan.references.map((r) => [r.id, r.sha256]));
+  const items: Item[] = itemSlots(plan).map((slot) => {
+    const { images: _, ...row } = plan.rows[slot.position]!;
+    return {
+      id: `${slot.position}-${slot.imageIndex}`,
+      batchId: id,
+      ...slot,
+      ...row,
+      status: NEW_ITEM,
+      attempts: 0,
+      errorKind: null,
+      errorMessage: null,
+      promptTokens: null,
+      outputTokens: null,
+      imageTokens: null,
+      thoughtTokens: null,
+      costUsd: null,
+      startedAt: null,
+      finishedAt: null,
+    };
+  });
   batch.itemCount = items.length;
   const images: Image[] = [];
   const byId = new Map(items.map((item) => [item.id, item]));
@@ -101,6 +106,10 @@ export function createCliRecords(plan: BatchPlan, id: string): CliRecords {
         position: item.position,
         imageIndex: item.imageIndex,
         prompt: item.prompt,
+        model: item.model,
+        aspectRatio: item.aspectRatio,
+        imageSize: requestImageSize(item.model, item.imageSize) ?? "",
+        references: item.references.map((ref) => shaOf.get(ref)!),
       })),
     apply(event) {
       const item = "itemId" in event ? byId.get(event.itemId) : undefined;
@@ -133,7 +142,7 @@ export function createCliRecords(plan: BatchPlan, id: string): CliRecords {
           return;
         case "usage": {
           // One per attempt: a retried request is billed again.
-          const cost = costFromUsage(batch.model, event);
+          const cost = costFromUsage(item.model, event);
           item.promptTokens = (item.promptTokens ?? 0) + event.promptTokens;
           item.outputTokens = (item.outputTokens ?? 0) + event.outputTokens;
           item.imageTokens = (item.imageTokens ?? 0) + event.imageTokens;
@@ -172,7 +181,13 @@ export function createCliRecords(plan: BatchPlan, id: string): CliRecords {
         blockedCount: counts.blocked,
         updatedAt: new Date(),
       });
-      return buildManifest(batch, items, images, "BatchGen CLI");
+      return buildManifest(
+        batch,
+        items,
+        images,
+        "BatchGen CLI",
+        plan.references,
+      );
     },
   };
 }

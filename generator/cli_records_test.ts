@@ -1,6 +1,6 @@
 /** [cli] The CLI's in-memory batch follows the server's rules and writes the server's manifest. */
 import assert from "node:assert/strict";
-import { parseBatchInput, planBatch } from "../core/batch_input.ts";
+import { buildBatch } from "../core/batch_plan.ts";
 import { createCliRecords } from "./cli_records.ts";
 import { progressLine } from "./cli.ts";
 
@@ -12,15 +12,15 @@ const USAGE = {
 };
 
 function records() {
-  const input = parseBatchInput({
+  const plan = buildBatch({
     prompts: ["a", "b", "c", "d"],
     model: "gemini-3-pro-image",
     aspectRatio: "4:3",
     imageSize: "2K",
     concurrency: 2,
-  });
-  assert.ok(input.ok);
-  return createCliRecords(planBatch(input.value, 4), "cli-1");
+  }, { defaultConcurrency: 4 });
+  assert.ok(plan.ok);
+  return createCliRecords(plan.value, "cli-1");
 }
 
 Deno.test("[cli] records results, blocks, failures and a stop, and builds the one manifest format", () => {

@@ -6,7 +6,13 @@
  * starts no request that could take its estimated spending over the cap; it
  * lets the requests in flight finish, then stops (see budget.ts).
  */
-import type { GeneratorEvent, Job, JobItem } from "../core/protocol.ts";
+import {
+  type GeneratorEvent,
+  itemSettings,
+  type Job,
+  type JobItem,
+} from "../core/protocol.ts";
+import type { ReferencePartsFor } from "./references.ts";
 import type { Failure, Outcome, RequestImage } from "../gemini/generate.ts";
 import {
   type AdaptiveOptions,
@@ -47,6 +53,8 @@ export interface PoolOptions {
   secrets?: readonly string[];
   /** Tuning of the adaptive concurrency limit. */
   adaptive?: AdaptiveOptions;
+  /** The request parts of an item's reference images (generator/references.ts). */
+  references?: ReferencePartsFor;
 }
 
 /** How a run ended. */
@@ -70,11 +78,18 @@ export async function runPool(
 ): Promise<PoolResult> {
   const { secrets = [] } = options;
   const budget = createBudgetGuard(job);
+  const itemById = new Map(job.items.map((item) => [item.itemId, item]));
   // Every usage event counts toward the cap the moment it is reported.
   const emit = (event: GeneratorEvent) => {
-    if (budget && event.type === "usage") budget.spend(event);
+    const item = event.type === "usage" && itemById.get(event.itemId);
+    if (budget && event.type === "usage" && item) budget.spend(event, item);
     options.emit(event);
   };
+  const referenceParts = options.references ?? (() =>
+    Promise.resolve({
+      ok: true as const,
+      parts: [],
+    }));
   const wait = options.sleep ?? sleep;
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
@@ -199,11 +214,17 @@ export async function runPool(
   async function runAttempt(entry: Attempt, startSeq: number) {
     const { item, attempt } = entry;
     emit({ type: "item-started", itemId: item.itemId, attempt });
+    const references = item.references?.length
+      ? await referenceParts(item, stop.signal)
+      : { ok: true as const, parts: [] };
+    if (!references.ok) {
+      const failed = { ok: false as const, failure: references.failure };
+      return onFailure(entry, startSeq, references.failure, failed);
+    }
     const outcome = await timedRequest(options.request, {
-      model: job.model,
+      ...itemSettings(job, item),
       prompt: item.prompt,
-      aspectRatio: job.aspectRatio,
-      ...(job.imageSize === undefined ? {} : { imageSize: job.imageSize }),
+      references: references.parts,
     }, { stop: stop.signal, timeoutMs: job.timeoutMs, wait, secrets });
     if (!outcome.ok) {
       return onFailure(entry, startSeq, outcome.failure, outcome);

@@ -8,7 +8,8 @@ import { ActiveRuns } from "../engine/active_runs.ts";
 import { checkKey } from "../engine/key_check.ts";
 import { createLogger } from "../lib/log.ts";
 import { storeNewBatch } from "../engine/batches.ts";
-import type { BatchPlan } from "../core/batch_input.ts";
+import { type BatchPlan, plainRows } from "../core/batch_plan.ts";
+import { estimateRows } from "../core/cost.ts";
 import type { Batch } from "../core/records.ts";
 import type { Db } from "../db/client.ts";
 import {
@@ -147,6 +148,43 @@ export async function createBatchViaApi(
     headers.cookie ?? "";
   const json = await response.json();
   return { id: json.id, cookie };
+}
+
+/**
+ * A plan of plain prompts that skips validation, for batches the API would
+ * refuse (a model without a price, say).
+ */
+export function simplePlan(input: {
+  title: string;
+  prompts: string[];
+  model: string;
+  aspectRatio: string;
+  imageSize: string;
+  imagesPerPrompt: number;
+  concurrency: number;
+  budgetUsd?: number;
+}): BatchPlan {
+  const rows = plainRows(input.prompts, input);
+  return {
+    title: input.title,
+    model: input.model,
+    settings: {
+      aspectRatio: input.aspectRatio,
+      imageSize: input.imageSize,
+      imagesPerPrompt: input.imagesPerPrompt,
+      concurrency: input.concurrency,
+    },
+    rows,
+    references: [],
+    budgetUsd: input.budgetUsd ?? null,
+    estimate: estimateRows(rows.map((r) => ({
+      model: r.model,
+      imageSize: r.imageSize,
+      promptChars: r.prompt.length,
+      images: r.images,
+      inputImages: 0,
+    }))),
+  };
 }
 
 /** Stores a planned batch directly (no quota), for batches the API refuses. */

@@ -160,7 +160,7 @@ Deno.test("[api] invalid input → 422 {error: {code, message, fields}} and noth
   assert.match(all.error.fields.model, /Unknown model/);
 
   const cases: Array<[Record<string, unknown>, string, RegExp]> = [
-    [{ model: PRO }, "prompts", /list of texts/],
+    [{ model: PRO }, "prompts", /at least one prompt/],
     [{ prompts: "one prompt", model: PRO }, "prompts", /list of texts/],
     [{ prompts: [42], model: PRO }, "prompts", /must be text/],
     [{ prompts: ["  "], model: PRO }, "prompts", /cannot be empty/],

@@ -341,6 +341,111 @@ const ROWS: Row[] = [
     status: 422,
     phrase: /Prompts cannot be empty/,
   },
+  // Authoring (issue #11): each refusal names the row and the column.
+  {
+    name: "page: a CSV with broken quoting",
+    method: "POST",
+    path: "/batches",
+    body: upload("rows.csv", 'prompt,model\n"a fox,gemini-3-pro-image\n'),
+    status: 422,
+    phrase: /Cannot read the CSV file: .*Quote Not Closed/,
+  },
+  {
+    name: "page: a CSV with a column BatchGen does not read",
+    method: "POST",
+    path: "/batches",
+    body: upload("rows.csv", "prompt,style\na fox,noir\n"),
+    status: 422,
+    phrase: /Unknown column "style"/,
+  },
+  {
+    name: "api: an unknown model in row 2",
+    method: "POST",
+    path: "/api/batches",
+    headers: JSON_TYPE,
+    body: batchJson({
+      prompts: undefined,
+      rows: [{ prompt: "a fox" }, { prompt: "a wren", model: "imagen-9" }],
+    }),
+    status: 422,
+    phrase: /row 2: unknown model "imagen-9"/,
+  },
+  {
+    name: "api: a ratio the row's model does not offer",
+    method: "POST",
+    path: "/api/batches",
+    headers: JSON_TYPE,
+    body: batchJson({
+      prompts: undefined,
+      rows: Array.from({ length: 14 }, (_, i) => ({
+        prompt: `fox ${i}`,
+        ...(i === 13 ? { model: PRO, aspectRatio: "7:3" } : {}),
+      })),
+    }),
+    status: 422,
+    phrase: /row 14: aspect ratio 7:3 is not offered by Nano Banana Pro/,
+  },
+  {
+    name: "api: a template expanding to 10,000 rows",
+    method: "POST",
+    path: "/api/batches",
+    headers: JSON_TYPE,
+    body: batchJson({
+      prompts: [
+        "{1|2|3|4|5|6|7|8|9|10} {1|2|3|4|5|6|7|8|9|10} {1|2|3|4|5|6|7|8|9|10} {1|2|3|4|5|6|7|8|9|10}",
+      ],
+      expandTemplates: true,
+    }),
+    status: 422,
+    phrase: /10000 prompts; at most|more than 5000 rows/,
+  },
+  {
+    name: "api: a template with an unclosed {",
+    method: "POST",
+    path: "/api/batches",
+    headers: JSON_TYPE,
+    body: batchJson({ prompts: ["a {red|blue fox"], expandTemplates: true }),
+    status: 422,
+    phrase: /row 1: The template has an unclosed "\{"/,
+  },
+  {
+    name: "api: a reference id that is not this workspace's",
+    method: "POST",
+    path: "/api/batches",
+    headers: JSON_TYPE,
+    body: batchJson({ references: ["nope123"] }),
+    status: 422,
+    phrase: /no reference image "nope123"/,
+  },
+  {
+    name: "api: an .exe renamed .png as a reference",
+    method: "POST",
+    path: "/api/references",
+    body: () => {
+      const data = new FormData();
+      data.set(
+        "file",
+        new File([enc.encode("MZ\x90\x00 this is a program")], "photo.png"),
+      );
+      return data;
+    },
+    status: 422,
+    phrase: /photo\.png is not a PNG, JPEG or WebP image/,
+  },
+  {
+    name: "api: a 30 MB reference image",
+    method: "POST",
+    path: "/api/references",
+    body: () => {
+      const data = new FormData();
+      const bytes = new Uint8Array(30_000_000);
+      bytes.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      data.set("file", new File([bytes], "huge.png"));
+      return data;
+    },
+    status: 422,
+    phrase: /huge\.png is 30\.0 MB; a reference image can be at most 10 MB/,
+  },
   {
     name: "api: unknown model",
     method: "POST",

@@ -15,6 +15,7 @@ import {
   createBatchViaApi,
   form,
   readNdjson,
+  simplePlan,
   startTestApp,
   storeBatch,
   TEST_KEY,
@@ -29,7 +30,6 @@ import {
   query,
   text,
 } from "./_html.ts";
-import { planBatch } from "../core/batch_input.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 
 const PRO = "gemini-3-pro-image";
@@ -227,12 +227,12 @@ Deno.test("[cost] budget: a capped run on a model without a price is refused wit
   const uncapped = await storeBatch(
     t.deps.db,
     workspace,
-    planBatch(input, 1),
+    simplePlan(input),
   );
   const capped = await storeBatch(
     t.deps.db,
     workspace,
-    planBatch({ ...input, budgetUsd: 2 }, 1),
+    simplePlan({ ...input, budgetUsd: 2 }),
   );
   const cookie = known.cookie;
 

@@ -25,12 +25,12 @@ import assert from "node:assert/strict";
 import {
   createBatchViaApi,
   form,
+  simplePlan,
   startTestApp,
   storeBatch,
   TEST_KEY,
 } from "./_helpers.ts";
 import { expectHtml, expectJson, parse, query, text } from "./_html.ts";
-import { planBatch } from "../core/batch_input.ts";
 import { COST_LABEL, PRICE_LIST_DATE } from "../core/cost.ts";
 
 const PRO = "gemini-3-pro-image";
@@ -102,7 +102,7 @@ Deno.test("[cost] a model without a price: batch page, history and API say price
   const batch = await storeBatch(
     t.deps.db,
     String(row?.workspace_id),
-    planBatch({
+    simplePlan({
       title: "Mystery model",
       prompts: ["a red fox"],
       model: UNKNOWN,
@@ -110,7 +110,7 @@ Deno.test("[cost] a model without a price: batch page, history and API say price
       imageSize: "1K",
       imagesPerPrompt: 1,
       concurrency: 1,
-    }, 1),
+    }),
   );
   assert.equal(batch.estimatedCostUsd, null, "no estimate is stored");
   const headers = { cookie: known.cookie };

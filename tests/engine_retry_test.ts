@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { eq } from "drizzle-orm";
-import { batches } from "../db/schema.ts";
+import { prompts } from "../db/schema.ts";
 import { startTestApp } from "./_helpers.ts";
 import { seededRandom } from "./fake_gemini/scenarios.ts";
 import {
@@ -132,12 +132,9 @@ Deno.test("[engine] safety blocks and 400s are tried exactly once", async (t) =>
       const batch = await createBatch(app, ["one", "two", "three"]);
       // BatchGen's form only offers ratios the model takes; write one it
       // does not, as a stale table would send.
-      const row = await app.deps.db.query.batches.findFirst({
-        where: eq(batches.id, batch.id),
-      });
-      await app.deps.db.update(batches).set({
-        settings: { ...row!.settings, aspectRatio: "7:3" },
-      }).where(eq(batches.id, batch.id));
+      await app.deps.db.update(prompts).set({ aspectRatio: "7:3" }).where(
+        eq(prompts.batchId, batch.id),
+      );
       const { batch: record } = await runToEnd(app, batch);
       assert.equal(record.status, "failed");
       assert.equal(app.fake.stats().generate, 3, "one request per item");

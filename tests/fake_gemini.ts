@@ -11,12 +11,18 @@
  * `[block-prompt:REASON]`, `[text-only]`, `[status:N]`, `[daily-quota]`,
  * `[fail-once:N]`, `[fail-times:K:N]`, `[slow:MS]`, `[malformed]`,
  * `[thoughts]`, `[no-thoughts]`.
+ *
+ * Files API (tests/fake_gemini/files.ts): resumable upload, get, list,
+ * delete and download. generateContent checks reference parts (a `fileData`
+ * part must name a live file, `inlineData` must be base64) and records the
+ * images it received on each request (`RecordedRequest.inputImages`).
  */
 import { parseArgs } from "node:util";
 import { handleRequest } from "./fake_gemini/router.ts";
 import { FAULT_KINDS, type FaultKind } from "./fake_gemini/scenarios.ts";
 import { createState } from "./fake_gemini/state.ts";
 
+export { sha256Hex } from "./fake_gemini/files.ts";
 export { readPngInfo } from "./fake_gemini/png.ts";
 export { MARKERS } from "./fake_gemini/scenarios.ts";
 export { CLIENT_CLOSED } from "./fake_gemini/router.ts";
@@ -55,6 +61,13 @@ export interface FakeGeminiOptions {
   thoughts?: boolean;
   /** Model ids the key can see. Default: core/catalog.ts plus "gemini-2.5-flash" (text); no Imagen. */
   models?: string[];
+  /**
+   * Uploaded files answer state PROCESSING in the upload answer and to this
+   * many GETs after it, then ACTIVE; generateContent refuses them until then
+   * (400 FAILED_PRECONDITION). Google does this with videos; images are
+   * usually ACTIVE at once. Default 0.
+   */
+  fileProcessingGets?: number;
   /** Port to listen on, 127.0.0.1 only. Default 0 (random). */
   port?: number;
   /** Called after each answer with its record (the CLI logs with it). */
@@ -67,9 +80,39 @@ export interface RecordedRequest {
   path: string;
   query: Record<string, string>;
   headers: Record<string, string>;
-  /** Parsed JSON body, the raw text when it was not JSON, null when empty. */
+  /** Parsed JSON body, the raw text when it was not JSON, null when empty or binary. */
   body: unknown;
+  /** Length of a binary body (a Files API upload chunk), which `body` does not hold. */
+  bodyBytes?: number;
+  /**
+   * generateContent only: the reference images the request carried, in part
+   * order, as far as the fake could read them (a dead file or bad base64
+   * ends the list and the request gets Google's 403 / 400).
+   */
+  inputImages?: InputImage[];
   status: number;
+}
+
+/** One reference image a generateContent request carried. */
+export interface InputImage {
+  /** `inlineData` (bytes in the request) or `fileData` (an uploaded file). */
+  kind: "inline" | "file";
+  /** Lowercase hex SHA-256 of the image bytes (the decoded inline data, or the uploaded file's); compare with `sha256Hex(bytes)`. */
+  sha256: string;
+  /** The part's mimeType (for a file without one, the file's). */
+  mimeType: string;
+  /** "files/<id>" for kind "file". */
+  fileName?: string;
+}
+
+/** Files API counters. */
+export interface FakeGeminiFiles {
+  /** Uploads that finished (finalized with the announced byte count). */
+  uploaded: number;
+  /** Files deleted through `DELETE /{v}/files/{id}`. */
+  deleted: number;
+  /** Names ("files/<id>") of files that still exist, in upload order. */
+  live: string[];
 }
 
 /** generateContent counters. */
@@ -90,6 +133,12 @@ export interface FakeGemini {
   requests: RecordedRequest[];
   /** Counts of generateContent requests and answers. */
   stats(): FakeGeminiStats;
+  /**
+   * Files API counters: a run that uploads each reference once and cleans
+   * up ends with `uploaded` = number of distinct references, `deleted` the
+   * same, `live` empty. Per-request references: `requests[i].inputImages`.
+   */
+  files(): FakeGeminiFiles;
   /** Ends held requests and stops the server. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -118,6 +167,13 @@ export function startFakeGemini(options: FakeGeminiOptions = {}): FakeGemini {
         generate: state.generate,
         byStatus: { ...state.byStatus },
         maxInFlight: state.maxInFlight,
+      };
+    },
+    files() {
+      return {
+        uploaded: state.filesUploaded,
+        deleted: state.filesDeleted,
+        live: [...state.files.keys()],
       };
     },
     close,

@@ -230,7 +230,7 @@ Deno.test("[pages] POST /batches plain form → 303 to the batch page; uploads .
     ]],
     [
       "prompts.csv",
-      'id,prompt,notes\n1,"a fox, in snow",x\n2,"say ""hi""",y\n',
+      'name,prompt\nfox,"a fox, in snow"\nhi,"say ""hi"""\n',
       ["a fox, in snow", 'say "hi"'],
     ],
     ["prompts.jsonl", '"plain string"\n{"prompt": "from object"}\n', [

@@ -2,13 +2,14 @@
 import { Hono } from "hono";
 import type { AppDeps, AppEnv } from "../env.ts";
 import { listBatches, listImages, listItems } from "../../db/batch_queries.ts";
-import { parseBatchInput, planBatch } from "../../core/batch_input.ts";
+import { buildBatch } from "../../core/batch_plan.ts";
+import { workspaceReferenceLookup } from "../../engine/reference_lookup.ts";
 import { buildManifest } from "../../core/manifest.ts";
 import { removeBatch, storeNewBatch } from "../../engine/batches.ts";
-import { zipResponse } from "../../engine/batch_files.ts";
+import { batchReferences, zipResponse } from "../../engine/batch_files.ts";
 import { cursorProblem, readJsonObject } from "../request_input.ts";
 import { apiError, apiProblem, withOwnBatch } from "../problem.ts";
-import { batchJson, itemJson } from "./json.ts";
+import { batchJson, itemJson, previewJson } from "./json.ts";
 
 /** Routes under /api/batches other than the run stream. */
 export function apiBatchRoutes(deps: AppDeps) {
@@ -26,12 +27,20 @@ export function apiBatchRoutes(deps: AppDeps) {
     }
     const body = await readJsonObject(c);
     if (!body.ok) return apiProblem(c, body.problem);
-    const parsed = parseBatchInput(body.value);
-    if (!parsed.ok) return apiProblem(c, parsed.problem);
+    const plan = buildBatch(body.value, {
+      defaultConcurrency: config.concurrency,
+      references: await workspaceReferenceLookup(
+        db,
+        c.get("workspaceId"),
+        body.value,
+      ),
+    });
+    if (!plan.ok) return apiProblem(c, plan.problem);
+    if (plan.value.dryRun) return c.json(previewJson(plan.value));
     const stored = await storeNewBatch(
       db,
       c.get("workspaceId"),
-      planBatch(parsed.value, config.concurrency),
+      plan.value,
       config.quota,
     );
     if (!stored.ok) return apiProblem(c, stored.problem);
@@ -72,14 +81,18 @@ export function apiBatchRoutes(deps: AppDeps) {
     "/batches/:id/manifest.json",
     withOwnBatch(
       deps,
-      async (c, batch) =>
-        c.json(
+      async (c, batch) => {
+        const items = await listItems(db, batch.id);
+        return c.json(
           buildManifest(
             batch,
-            await listItems(db, batch.id),
+            items,
             await listImages(db, batch.id),
+            "BatchGen",
+            await batchReferences(db, batch, items),
           ),
-        ),
+        );
+      },
     ),
   );
 

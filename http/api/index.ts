@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import type { AppDeps, AppEnv } from "../env.ts";
 import { apiBatchRoutes } from "./batches.ts";
 import { apiKeyRoutes } from "./keys.ts";
+import { apiReferenceRoutes } from "./references.ts";
 import { apiRunRoutes } from "./runs.ts";
 import { apiError } from "../problem.ts";
 import { answerError } from "../errors.ts";
@@ -16,6 +17,7 @@ export function apiRoutes(deps: AppDeps) {
   app.route("/", apiKeyRoutes(deps));
   app.route("/", apiRunRoutes(deps));
   app.route("/", apiBatchRoutes(deps));
+  app.route("/", apiReferenceRoutes(deps));
   app.notFound((c) => apiError(c, "not_found", "No such API route."));
   app.onError((error, c) => answerError(error, c, deps.log));
   return app;

@@ -2,6 +2,53 @@
 import type { Batch, Image, Item } from "../../core/records.ts";
 import { costLabel } from "../../core/cost.ts";
 import { usageOf } from "../../core/records.ts";
+import type { BatchPlan, PlannedRow } from "../../core/batch_plan.ts";
+import { estimateRows } from "../../core/cost.ts";
+
+/** Rows a dry run and the form's preview show. */
+export const PREVIEW_ROWS = 50;
+
+/** A planned row as a dry run shows it. */
+export function plannedRowJson(row: PlannedRow) {
+  return {
+    row: row.row,
+    prompt: row.prompt,
+    model: row.model,
+    aspectRatio: row.aspectRatio,
+    imageSize: row.imageSize,
+    imagesPerPrompt: row.images,
+    name: row.name,
+    references: row.references,
+    template: row.template,
+    choices: row.choices,
+    axis: row.axis,
+    estimatedCostUsd: estimateRows([{
+      model: row.model,
+      imageSize: row.imageSize,
+      promptChars: row.prompt.length,
+      images: row.images,
+      inputImages: row.references.length,
+    }]).totalUsd,
+  };
+}
+
+/** What `dryRun: true` answers: the batch it would make, nothing saved. */
+export function previewJson(plan: BatchPlan) {
+  return {
+    title: plan.title,
+    itemCount: plan.estimate.images,
+    rowCount: plan.rows.length,
+    estimatedCostUsd: plan.estimate.totalUsd,
+    estimatedByModel: plan.estimate.byModel.map((m) => ({
+      model: m.model,
+      images: m.images,
+      estimatedCostUsd: m.totalUsd,
+    })),
+    priceListDate: plan.estimate.priceListDate,
+    costLabel: costLabel(plan.estimate.priceListDate),
+    rows: plan.rows.slice(0, PREVIEW_ROWS).map(plannedRowJson),
+  };
+}
 
 /** A batch record as the API shows it. */
 export function batchJson(batch: Batch) {
@@ -15,6 +62,10 @@ export function batchJson(batch: Batch) {
     imageSize: batch.settings.imageSize,
     imagesPerPrompt: batch.settings.imagesPerPrompt,
     concurrency: batch.settings.concurrency,
+    ...(batch.settings.matrix ? { matrix: batch.settings.matrix } : {}),
+    ...(batch.settings.expandTemplates ? { expandTemplates: true } : {}),
+    ...(batch.settings.sample ? { sample: batch.settings.sample } : {}),
+    ...(batch.settings.eachReference ? { eachReference: true } : {}),
     createdAt: batch.createdAt.toISOString(),
     updatedAt: batch.updatedAt.toISOString(),
     counts: {
@@ -43,6 +94,15 @@ export function itemJson(
     position: item.position,
     imageIndex: item.imageIndex,
     prompt: item.prompt,
+    model: item.model,
+    aspectRatio: item.aspectRatio,
+    imageSize: item.imageSize,
+    references: item.references,
+    name: item.name,
+    row: item.row,
+    template: item.template,
+    choices: item.choices,
+    axis: item.axis,
     status: item.status,
     attempts: item.attempts,
     errorKind: item.errorKind,

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import type { AppDeps, AppEnv } from "../env.ts";
 import { getBatch, listImages, listItems } from "../../db/batch_queries.ts";
 import { removeBatch } from "../../engine/batches.ts";
-import { zipResponse } from "../../engine/batch_files.ts";
+import { batchReferences, zipResponse } from "../../engine/batch_files.ts";
 import { Replace } from "../../views/partial.tsx";
 import { BatchSummary } from "../../views/components/batch_summary.tsx";
 import { BatchPage, batchSectionId } from "../../views/pages/batch_page.tsx";
@@ -19,13 +19,16 @@ export function batchRoutes(deps: AppDeps) {
   app.get("/batches/:id", async (c) => {
     const batch = await getBatch(db, c.get("workspaceId"), c.req.param("id"));
     if (!batch) return notFound(c);
+    const items = await listItems(db, batch.id);
     return page(
       c,
       batch.title,
       <BatchPage
         batch={batch}
-        items={await listItems(db, batch.id)}
+        items={items}
         images={await listImages(db, batch.id)}
+        references={await batchReferences(db, batch, items)}
+        view={c.req.query("view") === "list" ? "list" : "compare"}
         running={deps.activeRuns.has(batch.id)}
         // Opened (or reloaded) during a run: the stream belongs to another
         // page, so this one keeps its summary fresh on its own.

@@ -3,11 +3,12 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import type { AppDeps, AppEnv } from "../env.ts";
 import { getBatch, listItems } from "../../db/batch_queries.ts";
-import {
-  parseBatchInput,
-  planBatch,
-  withoutKeyLines,
-} from "../../core/batch_input.ts";
+import { withoutKeyLines } from "../../core/batch_input.ts";
+import { type BatchPlan, buildBatch } from "../../core/batch_plan.ts";
+import type { Result } from "../../core/result.ts";
+import { workspaceReferenceLookup } from "../../engine/reference_lookup.ts";
+import { storeReferenceBytes } from "../../lib/reference_store.ts";
+import { BatchPreview } from "../../views/components/batch_preview.tsx";
 import {
   DEFAULT_MODEL_ID,
   findModel,
@@ -24,7 +25,7 @@ import { RunStarter } from "../../views/components/run_starter.tsx";
 import { NewBatchPage } from "../../views/pages/new_batch_page.tsx";
 import { BatchPage } from "../../views/pages/batch_page.tsx";
 import { isHtmx, page } from "./render.tsx";
-import { readBatchForm } from "./batch_form.ts";
+import { type BatchForm, readBatchForm } from "./batch_form.ts";
 import { readKeyField } from "./key_field.ts";
 
 /** Routes of the new-batch form. */
@@ -67,11 +68,57 @@ export function newBatchRoutes(deps: AppDeps) {
     );
   });
 
+  /** The form's batch, planned with its uploads and the workspace's references. */
+  async function planForm(
+    c: Context<AppEnv>,
+    form: BatchForm,
+  ): Promise<Result<BatchPlan>> {
+    return buildBatch(form.raw, {
+      defaultConcurrency: config.concurrency,
+      references: await workspaceReferenceLookup(
+        db,
+        c.get("workspaceId"),
+        form.raw,
+        form.references.map((r) => r.info),
+      ),
+    });
+  }
+
   app.post("/batches/estimate", async (c) => {
     const form = await readBatchForm(c);
+    const fileProblem = Object.values(form.fileErrors)[0];
+    const plan = fileProblem ? undefined : await planForm(c, form);
+    if (plan?.ok) {
+      const p = plan.value;
+      const names = new Map(
+        form.references.map((r) => [r.info.id, r.info.name]),
+      );
+      return c.html(
+        <>
+          <Estimate
+            prompts={p.rows.length}
+            imagesPerPrompt={p.settings.imagesPerPrompt}
+            uniform={p.rows.every((r) =>
+              r.images === p.settings.imagesPerPrompt
+            )}
+            {...p.estimate}
+          />
+          <BatchPreview
+            rows={p.rows}
+            estimate={p.estimate}
+            referenceNames={names}
+          />
+        </>,
+      );
+    }
+    // Lenient while the user types: the figure for the plain prompts, with
+    // what Generate would refuse said next to it.
+    const problem = fileProblem ??
+      (plan && !plan.ok ? plan.problem.message : undefined);
     const model = findModel(String(form.raw.model ?? "")) ??
       findModel(DEFAULT_MODEL_ID)!;
-    const prompts = form.raw.prompts as string[];
+    const prompts = (form.raw.prompts as string[] | undefined) ??
+      (form.raw.rows as { prompt: string }[]).map((r) => r.prompt);
     // Lenient while the user types: out-of-range counts are estimated at
     // the nearest allowed one; Generate refuses them with a message.
     const perPrompt = Math.min(
@@ -87,11 +134,17 @@ export function newBatchRoutes(deps: AppDeps) {
       imagesPerPrompt: perPrompt,
     });
     return c.html(
-      <Estimate
-        prompts={prompts.length}
-        imagesPerPrompt={perPrompt}
-        {...estimate}
-      />,
+      <>
+        <Estimate
+          prompts={prompts.length}
+          imagesPerPrompt={perPrompt}
+          uniform
+          {...estimate}
+        />
+        {problem && prompts.length > 0 && (
+          <p class="field-error preview-problem">{problem}</p>
+        )}
+      </>,
     );
   });
 
@@ -116,14 +169,12 @@ export function newBatchRoutes(deps: AppDeps) {
         status,
       );
     };
-    const parsed = parseBatchInput(form.raw);
-    if (form.fileError) {
-      // The file is the problem; "write at least one prompt" would only
-      // repeat that it gave none.
-      const errors = parsed.ok ? {} : { ...parsed.problem.fields };
-      if (!form.values.prompts?.trim()) delete errors.prompts;
-      return refuse({ ...errors, promptsFile: form.fileError }, 422);
+    if (Object.keys(form.fileErrors).length > 0) {
+      // The files are the problem; "write at least one prompt" would only
+      // repeat that a broken file gave none.
+      return refuse({ ...form.fileErrors }, 422);
     }
+    const parsed = await planForm(c, form);
     if (!parsed.ok) return refuse({ ...parsed.problem.fields }, 422);
     // From the page, Generate saves the batch and starts it: check the key
     // first, so no batch is saved that cannot start (K3: a check the user
@@ -132,11 +183,27 @@ export function newBatchRoutes(deps: AppDeps) {
       const key = await keyProblem(c);
       if (key) return refuse({ apiKey: key }, 422);
     }
+    const workspaceId = c.get("workspaceId");
+    // The uploads the batch uses: bytes first (named by content, so a
+    // refused batch leaves nothing a row points at), rows with the batch.
+    const used = form.references.filter((r) =>
+      parsed.value.references.some((ref) => ref.id === r.info.id)
+    );
+    for (const r of used) {
+      await storeReferenceBytes(
+        config.referencesDir,
+        r.facts.sha256,
+        r.facts.mimeType,
+        r.bytes,
+      );
+    }
+    const createdAt = new Date();
     const stored = await storeNewBatch(
       db,
-      c.get("workspaceId"),
-      planBatch(parsed.value, config.concurrency),
+      workspaceId,
+      parsed.value,
       config.quota,
+      used.map((r) => ({ ...r.facts, id: r.info.id, workspaceId, createdAt })),
     );
     if (!stored.ok) return refuse({ form: stored.problem.message }, 409);
     const batch = stored.value;

@@ -1,6 +1,6 @@
 /**
  * Routes, key checks, latency and bookkeeping for every request the fake
- * receives (both `/v1/` and `/v1beta/`).
+ * receives (both `/v1/` and `/v1beta/`, and `/upload/…` for the Files API).
  */
 import type { FakeGeminiOptions, RecordedRequest } from "../fake_gemini.ts";
 import { createBatch, getBatch } from "./batches.ts";
@@ -13,8 +13,16 @@ import {
   routeNotFoundError,
   unsupportedKeyError,
 } from "./errors.ts";
+import {
+  answerFiles,
+  type FilesAnswer,
+  filesResponse,
+  type FilesRoute,
+  matchFilesRoute,
+  readReferences,
+} from "./files.ts";
 import { answerGenerate } from "./generate.ts";
-import { googleError, type Outcome, sleep, toResponse } from "./http.ts";
+import { googleError, type Outcome, sleep } from "./http.ts";
 import type { FakeState } from "./state.ts";
 
 /** Recorded status of a held (timeout-fault) request whose client gave up (nginx's code). */
@@ -32,6 +40,7 @@ export type Route =
     version: string;
     id: string;
   }
+  | { kind: "files"; files: FilesRoute }
   | { kind: "unknown" };
 
 /** Maps method and path to a route; anything else is `unknown`. */
@@ -81,16 +90,44 @@ function parseJson(raw: string): { ok: boolean; value: unknown } {
   }
 }
 
+/** What the router read of a request before answering it. */
+interface Incoming {
+  url: URL;
+  headers: Headers;
+  key: string;
+  /** Parsed JSON body (undefined when not JSON). */
+  json: unknown;
+  /** The body as bytes, read only for upload chunks (empty otherwise). */
+  bytes: Uint8Array<ArrayBuffer>;
+  record: RecordedRequest;
+}
+
 async function dispatch(
   state: FakeState,
   route: Route,
-  url: URL,
-  key: string,
-  body: unknown,
+  incoming: Incoming,
+): Promise<FilesAnswer> {
+  if (route.kind === "unknown") return { outcome: routeNotFoundError() };
+  // Every route, the upload URL included, wants the key like Google does.
+  const denied = checkKey(state.options, incoming.key);
+  if (denied) return { outcome: denied };
+  if (route.kind === "files") {
+    return await answerFiles(state, route.files, incoming);
+  }
+  if (route.kind === "generate") {
+    // Google resolves reference files before it runs the model.
+    const references = await readReferences(state, incoming.json);
+    incoming.record.inputImages = references.images;
+    if (references.problem) return { outcome: references.problem };
+  }
+  return { outcome: await answerRoute(state, route, incoming) };
+}
+
+async function answerRoute(
+  state: FakeState,
+  route: Exclude<Route, { kind: "unknown" | "files" }>,
+  { url, key, json: body }: Incoming,
 ): Promise<Outcome> {
-  if (route.kind === "unknown") return routeNotFoundError();
-  const denied = checkKey(state.options, key);
-  if (denied) return denied;
   switch (route.kind) {
     case "list":
       return listModels(state.models, url.searchParams);
@@ -116,7 +153,16 @@ export async function handleRequest(
   request: Request,
 ): Promise<Response> {
   const url = new URL(request.url);
-  const raw = await request.text().catch(() => "");
+  const files = matchFilesRoute(request.method, url);
+  const route: Route = files
+    ? { kind: "files", files }
+    : matchRoute(request.method, url.pathname);
+  // Upload chunks are image bytes, which would not survive a text decode.
+  const binary = files?.kind === "data";
+  const bytes = binary
+    ? await request.bytes().catch(() => new Uint8Array())
+    : new Uint8Array();
+  const raw = binary ? "" : await request.text().catch(() => "");
   const parsed = parseJson(raw);
   const record: RecordedRequest = {
     method: request.method,
@@ -126,8 +172,8 @@ export async function handleRequest(
     body: raw === "" ? null : parsed.ok ? parsed.value : raw,
     status: 0,
   };
+  if (binary) record.bodyBytes = bytes.length;
   state.requests.push(record);
-  const route = matchRoute(request.method, url.pathname);
   const generating = route.kind === "generate";
   if (generating) {
     state.generate++;
@@ -138,12 +184,22 @@ export async function handleRequest(
   const key = request.headers.get("x-goog-api-key") ??
     url.searchParams.get("key") ?? "";
   try {
-    let outcome: Outcome;
+    let answer: FilesAnswer;
     try {
-      outcome = await dispatch(state, route, url, key, parsed.value);
+      answer = await dispatch(state, route, {
+        url,
+        headers: request.headers,
+        key,
+        json: parsed.value,
+        bytes,
+        record,
+      });
     } catch (error) {
-      outcome = googleError(500, `Fake Gemini failed: ${String(error)}`);
+      answer = {
+        outcome: googleError(500, `Fake Gemini failed: ${String(error)}`),
+      };
     }
+    const { outcome } = answer;
     if (outcome.hold) {
       // Only held answers read request.signal: under Deno 2.9's legacy abort
       // mode, reading it prints a one-off warning once the answer goes out.
@@ -166,7 +222,7 @@ export async function handleRequest(
       state.byStatus[record.status] = (state.byStatus[record.status] ?? 0) + 1;
     }
     state.options.onRequest?.(record);
-    return toResponse(outcome);
+    return filesResponse(answer);
   } finally {
     if (generating) state.inFlight--;
   }

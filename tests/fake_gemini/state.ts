@@ -4,6 +4,7 @@
 import type { FakeGeminiOptions, RecordedRequest } from "../fake_gemini.ts";
 import type { BatchJob } from "./batches.ts";
 import { buildCatalog, defaultModelIds, type ModelEntry } from "./catalog.ts";
+import type { StoredFile, UploadSession } from "./files_upload.ts";
 import { seededRandom } from "./scenarios.ts";
 
 /** Mutable state of one fake server. */
@@ -16,6 +17,12 @@ export interface FakeState {
   /** Arrival times of generateContent requests inside the rate window. */
   admitted: number[];
   batches: Map<string, BatchJob>;
+  /** Uploaded files by name ("files/<id>"). */
+  files: Map<string, StoredFile>;
+  /** Started resumable uploads by upload_id. */
+  uploads: Map<string, UploadSession>;
+  filesUploaded: number;
+  filesDeleted: number;
   requests: RecordedRequest[];
   generate: number;
   byStatus: Record<number, number>;
@@ -34,6 +41,10 @@ export function createState(options: FakeGeminiOptions): FakeState {
     failures: new Map(),
     admitted: [],
     batches: new Map(),
+    files: new Map(),
+    uploads: new Map(),
+    filesUploaded: 0,
+    filesDeleted: 0,
     requests: [],
     generate: 0,
     byStatus: {},

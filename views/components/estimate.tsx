@@ -2,8 +2,11 @@
 import { COST_LABEL, formatUsd } from "../../core/cost.ts";
 
 export interface EstimateProps {
+  /** Rows (prompts after expansion). */
   prompts: number;
   imagesPerPrompt: number;
+  /** False when rows ask for different counts (then only the total shows). */
+  uniform?: boolean;
   images: number;
   perImageUsd: number | null;
   totalUsd: number | null;
@@ -20,11 +23,15 @@ export function Estimate(p: EstimateProps) {
       title={COST_LABEL}
     >
       <p>
-        <strong>{p.prompts}</strong> prompt{p.prompts === 1 ? "" : "s"} ×{" "}
-        <strong>{p.imagesPerPrompt}</strong>{" "}
-        image{p.imagesPerPrompt === 1 ? "" : "s"} = <strong>{p.images}</strong>
-        {" "}
-        image{p.images === 1 ? "" : "s"}
+        <strong>{p.prompts}</strong> prompt{p.prompts === 1 ? "" : "s"}
+        {p.uniform === false ? ", " : (
+          <>
+            {" × "}
+            <strong>{p.imagesPerPrompt}</strong>{" "}
+            image{p.imagesPerPrompt === 1 ? "" : "s"} ={" "}
+          </>
+        )}
+        <strong>{p.images}</strong> image{p.images === 1 ? "" : "s"}
         {" · "}
         {p.perImageUsd === null ? "price unknown for this model" : (
           <>

@@ -18,6 +18,7 @@ export function Tile(
   { item, image, batchId }: { item: Item; image?: Image; batchId: string },
 ) {
   const src = image && `/images/${batchId}/${image.fileName}`;
+  const detail = settingsText(item);
   return (
     <figure
       id={tileId(item.id)}
@@ -60,6 +61,7 @@ export function Tile(
         <span class="tile-prompt" data-viewer-prompt>{item.prompt}</span>
         <span class="tile-meta">
           {positionText(item)}
+          {item.axis === null && detail && ` · ${detail}`}
           {item.costUsd !== null && (
             <span class="tile-cost" title={COST_LABEL}>
               {` · ${formatUsd(item.costUsd)}`}
@@ -67,6 +69,22 @@ export function Tile(
           )}
         </span>
       </figcaption>
+      {src && (
+        <form
+          class="tile-more"
+          method="post"
+          action={`/batches/${batchId}/items/${item.id}/more`}
+        >
+          <input type="hidden" name="count" value="4" />
+          <button
+            type="submit"
+            class="link-button"
+            title="A new batch of 4 more images of this prompt and its settings"
+          >
+            More like this
+          </button>
+        </form>
+      )}
     </figure>
   );
 }
@@ -81,4 +99,17 @@ export function breakableCodes(message: string) {
   return parts.flatMap((part, i) =>
     i < parts.length - 1 ? [`${part}_`, <wbr />] : [part]
   );
+}
+
+/** What a tile says of its row's settings when they are its own. */
+function settingsText(item: Item): string {
+  const parts = [
+    item.name ?? "",
+    item.references.length > 0
+      ? `${item.references.length} reference${
+        item.references.length === 1 ? "" : "s"
+      }`
+      : "",
+  ];
+  return parts.filter(Boolean).join(" · ");
 }

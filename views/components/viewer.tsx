@@ -18,7 +18,15 @@ const TITLE_ID = "viewer-title";
 export const VIEWER_IMAGE_ATTR = "data-viewer-image";
 
 /** The per-image figures the viewer shows, by slot name. */
-type Slot = "position" | "tokens" | "cost" | "pixels" | "file";
+type Slot =
+  | "position"
+  | "tokens"
+  | "cost"
+  | "pixels"
+  | "file"
+  | "model"
+  | "ratio"
+  | "size";
 
 /** "#3.1": prompt 3, image 1, as tiles and the viewer both say it. */
 export function positionText(item: Item): string {
@@ -38,6 +46,10 @@ export function viewerImageData(
       ? `${image.width} × ${image.height} px`
       : "",
     file: image.fileName,
+    // Each row runs with its own settings (a table, a matrix).
+    model: findModel(item.model)?.label ?? item.model,
+    ratio: item.aspectRatio,
+    size: item.imageSize,
   };
   return Object.fromEntries([
     [VIEWER_IMAGE_ATTR, ""],
@@ -71,7 +83,6 @@ function SlotText({ name }: { name: Slot | "prompt" }) {
 
 /** The dialog, closed; static/viewer.js opens it over the grid. */
 export function Viewer({ batch }: { batch: Batch }) {
-  const s = batch.settings;
   const label = costLabel(batch.priceListDate);
   return (
     <dialog id={VIEWER_ID} class="viewer" aria-labelledby={TITLE_ID}>
@@ -114,12 +125,16 @@ export function Viewer({ batch }: { batch: Batch }) {
           </p>
           <dl class="viewer-facts">
             <dt>Model</dt>
-            <dd>{findModel(batch.model)?.label ?? batch.model}</dd>
+            <dd>
+              <SlotText name="model" />
+            </dd>
             <dt>Aspect ratio</dt>
-            <dd>{s.aspectRatio}</dd>
+            <dd>
+              <SlotText name="ratio" />
+            </dd>
             <dt>Size</dt>
             <dd>
-              {s.imageSize} <SlotText name="pixels" />
+              <SlotText name="size" /> <SlotText name="pixels" />
             </dd>
             <dt>Image</dt>
             <dd>

@@ -1,5 +1,6 @@
 /** One batch: summary, actions and the grid of tiles. */
-import type { Batch, Image, Item } from "../../core/records.ts";
+import type { Batch, Image, Item, ReferenceImage } from "../../core/records.ts";
+import { CompareGrid, hasMatrix } from "../components/compare_grid.tsx";
 import { findModel } from "../../core/catalog.ts";
 import { BatchSummary } from "../components/batch_summary.tsx";
 import { ConfirmStart } from "../components/confirm_start.tsx";
@@ -15,6 +16,10 @@ export interface BatchPageProps {
   confirm?: boolean;
   /** The run (if any) streams to another page: keep the summary fresh. */
   watch?: boolean;
+  /** The reference images the batch's rows send. */
+  references?: readonly ReferenceImage[];
+  /** A matrix batch shows its compare grid unless asked for the list. */
+  view?: "compare" | "list";
 }
 
 /** Id of a batch's whole section (replaced when a watched run ends). */
@@ -24,17 +29,36 @@ export function batchSectionId(batchId: string): string {
 
 /** The batch page; tiles and summary update live by id during a run. */
 export function BatchPage(
-  { batch, items, images, running, confirm = false, watch = false }:
-    BatchPageProps,
+  {
+    batch,
+    items,
+    images,
+    running,
+    confirm = false,
+    watch = false,
+    references = [],
+    view = "compare",
+  }: BatchPageProps,
 ) {
+  const compare = hasMatrix(items);
+  const models = new Set(items.map((i) => i.model));
   const imageByItem = new Map(images.map((image) => [image.itemId, image]));
   const s = batch.settings;
   return (
     <section class="panel batch" id={batchSectionId(batch.id)}>
       <h1>{batch.title}</h1>
       <p class="settings">
-        {findModel(batch.model)?.label ?? batch.model} · {s.aspectRatio} ·{" "}
-        {s.imageSize} · {s.imagesPerPrompt} per prompt · {s.concurrency}{" "}
+        {models.size > 1
+          ? `${models.size} models`
+          : findModel(batch.model)?.label ?? batch.model} · {s.aspectRatio} ·
+        {" "}
+        {s.imageSize} · {s.imagesPerPrompt} per prompt
+        {s.expandTemplates ? " · templates expanded" : ""}
+        {s.sample
+          ? ` · ${s.sample.count} random picks (seed ${s.sample.seed})`
+          : ""}
+        {s.eachReference ? " · one row per reference image" : ""}
+        {s.matrix ? " · settings matrix" : ""} · {s.concurrency}{" "}
         in parallel · created{" "}
         <time datetime={batch.createdAt.toISOString()}>
           {batch.createdAt.toISOString().slice(0, 16).replace("T", " ")} UTC
@@ -47,15 +71,48 @@ export function BatchPage(
         watch={watch}
         confirming={confirm}
       />
-      <div class="grid" id={`grid-${batch.id}`}>
-        {items.map((item) => (
-          <Tile
-            item={item}
-            image={imageByItem.get(item.id)}
+      {references.length > 0 && (
+        <ul class="references-list" aria-label="Reference images">
+          {references.map((ref) => (
+            <li>
+              <img
+                src={`/references/${ref.id}`}
+                alt=""
+                width={ref.width ?? undefined}
+                height={ref.height ?? undefined}
+                loading="lazy"
+              />
+              <span>{ref.name}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+      {compare && (
+        <p class="view-switch">
+          {view === "list"
+            ? <a href={`/batches/${batch.id}`}>Show the compare grid</a>
+            : <a href={`/batches/${batch.id}?view=list`}>Show as a list</a>}
+        </p>
+      )}
+      {compare && view === "compare"
+        ? (
+          <CompareGrid
             batchId={batch.id}
+            items={items}
+            imageByItem={imageByItem}
           />
-        ))}
-      </div>
+        )
+        : (
+          <div class="grid" id={`grid-${batch.id}`}>
+            {items.map((item) => (
+              <Tile
+                item={item}
+                image={imageByItem.get(item.id)}
+                batchId={batch.id}
+              />
+            ))}
+          </div>
+        )}
       <Viewer batch={batch} />
     </section>
   );

@@ -1,5 +1,9 @@
 /** Home: the new-batch form. */
-import { DEFAULT_MODEL_ID, findModel } from "../../core/catalog.ts";
+import {
+  DEFAULT_MODEL_ID,
+  findModel,
+  KNOWN_MODELS,
+} from "../../core/catalog.ts";
 import { DEFAULTS, LIMITS } from "../../core/limits.ts";
 import { ModelOptions } from "../components/model_options.tsx";
 import { ModelSelect } from "../components/model_select.tsx";
@@ -18,6 +22,13 @@ export interface BatchFormValues {
   imagesPerPrompt?: number | string;
   concurrency?: number | string;
   budgetUsd?: number | string;
+  expandTemplates?: boolean;
+  eachReference?: boolean;
+  sampleCount?: string;
+  sampleSeed?: string;
+  matrixModel?: string[];
+  matrixAspectRatio?: string;
+  matrixImageSize?: string;
 }
 
 export interface NewBatchPageProps {
@@ -61,20 +72,134 @@ export function NewBatchPage(
           <FieldError message={errors.prompts} />
         </label>
         <label class="field">
-          <span>
-            …or upload prompts (.txt, .csv with a “prompt” column, .jsonl)
-          </span>
+          <span>…or upload a table of prompts</span>
           <input
             type="file"
             name="promptsFile"
-            accept=".txt,.csv,.jsonl,.ndjson,text/plain,text/csv"
+            accept=".txt,.csv,.tsv,.jsonl,.ndjson,.json,text/plain,text/csv"
           />
           <FieldError message={errors.promptsFile} />
           <small class="hint">
-            Up to {LIMITS.promptsPerBatch} prompts of {LIMITS.promptChars}{" "}
-            characters.
+            .txt (one per line), .csv/.tsv with a “prompt” column, .jsonl or
+            .json. Optional columns per row: model, aspect_ratio, size, count,
+            name (file name), references (image names, “;”-separated). Empty
+            cells take the values below. Up to {LIMITS.promptsPerBatch}{" "}
+            prompts of {LIMITS.promptChars} characters.
           </small>
         </label>
+        <FieldError message={errors.rows} />
+        <fieldset class="field references">
+          <legend>Reference images (optional)</legend>
+          <input
+            type="file"
+            name="references"
+            multiple
+            accept="image/png,image/jpeg,image/webp"
+            aria-describedby="references-hint"
+          />
+          <FieldError message={errors.references} />
+          <small class="hint" id="references-hint">
+            PNG, JPEG or WebP, up to {LIMITS.referenceBytes / 1e6}{" "}
+            MB each. Sent with every prompt, unless the table names them per
+            row.
+          </small>
+          <label class="check">
+            <input
+              type="checkbox"
+              name="eachReference"
+              checked={values.eachReference}
+            />{" "}
+            Each image: apply the prompt to every image, one row per image
+          </label>
+        </fieldset>
+        <details
+          class="more"
+          open={Boolean(
+            values.expandTemplates || values.sampleCount ||
+              values.matrixModel?.length || values.matrixAspectRatio ||
+              values.matrixImageSize || errors.wildcardFiles || errors.matrix ||
+              errors.sample,
+          )}
+        >
+          <summary>Templates and settings matrix</summary>
+          <label class="check">
+            <input
+              type="checkbox"
+              name="expandTemplates"
+              checked={values.expandTemplates}
+            />{" "}
+            Expand templates: <code>{"{red|blue} fox"}</code> makes two prompts,
+            {" "}
+            <code>__colors__</code> takes each line of colors.txt
+          </label>
+          <label class="field">
+            <span>Wildcard lists (.txt per name, or .json of lists)</span>
+            <input
+              type="file"
+              name="wildcardFiles"
+              multiple
+              accept=".txt,.json,text/plain,application/json"
+            />
+            <FieldError message={errors.wildcardFiles} />
+          </label>
+          <div class="field-row">
+            <label class="field">
+              <span>Pick N at random per template (optional)</span>
+              <input
+                type="number"
+                name="sampleCount"
+                min="1"
+                max={String(LIMITS.rowsPerBatch)}
+                value={values.sampleCount ?? ""}
+              />
+              <FieldError message={errors.sample} />
+            </label>
+            <label class="field">
+              <span>Seed (same seed, same picks)</span>
+              <input
+                type="number"
+                name="sampleSeed"
+                min="0"
+                value={values.sampleSeed ?? ""}
+              />
+            </label>
+          </div>
+          <fieldset class="field matrix">
+            <legend>Matrix: run every row with every combination</legend>
+            <div class="checks">
+              {KNOWN_MODELS.map((m) => (
+                <label class="check">
+                  <input
+                    type="checkbox"
+                    name="matrixModel"
+                    value={m.id}
+                    checked={values.matrixModel?.includes(m.id)}
+                  />{" "}
+                  {m.label}
+                </label>
+              ))}
+            </div>
+            <div class="field-row">
+              <label class="field">
+                <span>Aspect ratios (e.g. 1:1, 16:9)</span>
+                <input
+                  type="text"
+                  name="matrixAspectRatio"
+                  value={values.matrixAspectRatio ?? ""}
+                />
+              </label>
+              <label class="field">
+                <span>Sizes (e.g. 1K, 2K)</span>
+                <input
+                  type="text"
+                  name="matrixImageSize"
+                  value={values.matrixImageSize ?? ""}
+                />
+              </label>
+            </div>
+            <FieldError message={errors.matrix} />
+          </fieldset>
+        </details>
         <ModelSelect selected={model.id} />
         <FieldError message={errors.model} />
         <ModelOptions
