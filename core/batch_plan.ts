@@ -272,7 +272,11 @@ function finishRow(
     input.aspectRatio;
   const size = axis?.imageSize ?? source.imageSize ?? input.imageSize;
   const where = axis
-    ? `row ${source.row} (matrix ${Object.values(axis).join(", ")})`
+    ? `row ${source.row} (matrix: ${
+      Object.entries(axis).map(([k, v]) =>
+        k === "model" ? findModel(v)?.label ?? v : v
+      ).join(", ")
+    })`
     : `row ${source.row}`;
   if (problems.size < MAX_MESSAGES) {
     const problem = settingProblem(

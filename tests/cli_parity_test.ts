@@ -16,7 +16,12 @@ interface Case {
   prompts: string[];
   /** CLI flag → value; the API gets the same value under the API's name. */
   flags: Record<string, string>;
+  /** Options with a shape of their own: as the CLI says them, as the API does. */
+  cli?: string[];
+  api?: Record<string, unknown>;
 }
+
+const PRO = "gemini-3-pro-image";
 
 const API_NAME: Record<string, string> = {
   "--model": "model",
@@ -123,13 +128,56 @@ const CASES: Case[] = [
     prompts: ["a fox"],
     flags: { "--model": NB, "--title": "t".repeat(201) },
   },
+  {
+    name: "templates",
+    prompts: ["a {red|blue} fox", "an owl"],
+    flags: { "--model": NB },
+    cli: ["--templates"],
+    api: { expandTemplates: true },
+  },
+  {
+    name: "unclosed template",
+    prompts: ["a {red fox"],
+    flags: { "--model": NB },
+    cli: ["--templates"],
+    api: { expandTemplates: true },
+  },
+  {
+    name: "sample",
+    prompts: ["{a|b|c|d} {e|f|g}"],
+    flags: { "--model": NB },
+    cli: ["--sample", "3", "--seed", "9"],
+    api: { sample: { count: "3", seed: "9" } },
+  },
+  {
+    name: "matrix",
+    prompts: ["a fox"],
+    flags: { "--model": NB },
+    cli: [
+      "--matrix-model",
+      `${NB},${PRO}`,
+      "--matrix-aspect-ratio",
+      "1:1,16:9",
+    ],
+    api: { matrix: { model: [NB, PRO], aspectRatio: ["1:1", "16:9"] } },
+  },
+  {
+    name: "matrix ratio one model lacks",
+    prompts: ["a fox"],
+    flags: { "--model": NB },
+    cli: ["--matrix-model", `${NB},${PRO}`, "--matrix-aspect-ratio", "8:1"],
+    api: { matrix: { model: [NB, PRO], aspectRatio: ["8:1"] } },
+  },
 ];
 
 Deno.test("[parity] the CLI accepts and refuses what the JSON API does, with the same messages", async (t) => {
   await using app = await startTestApp();
   for (const c of CASES) {
     await t.step(c.name, async () => {
-      const body: Record<string, unknown> = { prompts: c.prompts };
+      const body: Record<string, unknown> = {
+        prompts: c.prompts,
+        ...c.api,
+      };
       for (const [flag, value] of Object.entries(c.flags)) {
         body[API_NAME[flag]!] = value;
       }
@@ -149,6 +197,7 @@ Deno.test("[parity] the CLI accepts and refuses what the JSON API does, with the
         "out",
         // `--flag=value`, so a value like "-1" is not read as an option.
         ...Object.entries(c.flags).map(([flag, value]) => `${flag}=${value}`),
+        ...(c.cli ?? []),
       ]);
       assert.equal(args.kind, "run");
       if (args.kind !== "run") return;
@@ -160,6 +209,7 @@ Deno.test("[parity] the CLI accepts and refuses what the JSON API does, with the
         assert.equal(cli.value.settings.imageSize, api.imageSize);
         assert.equal(cli.value.settings.aspectRatio, api.aspectRatio);
         assert.equal(cli.value.estimate.totalUsd, api.estimatedCostUsd);
+        assert.equal(cli.value.estimate.images, api.counts.items);
       } else {
         assert.equal(response.status, 422);
         assert.ok(!cli.ok, `the CLI accepted what the API refused: ${c.name}`);

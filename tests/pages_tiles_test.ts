@@ -54,6 +54,10 @@ Deno.test("[tiles] a tile carries the whole prompt and the viewer's figures; the
   assert.match(link.getAttribute("data-viewer-tokens") ?? "", /\d+ prompt/);
   assert.match(link.getAttribute("data-viewer-pixels") ?? "", /^\d+ × \d+ px$/);
   assert.equal(link.getAttribute("data-viewer-file"), href.split("/").at(-1));
+  // Each row runs with its own settings: the tile carries them.
+  assert.equal(link.getAttribute("data-viewer-model"), "Nano Banana Pro");
+  assert.equal(link.getAttribute("data-viewer-ratio"), "3:2");
+  assert.equal(link.getAttribute("data-viewer-size"), "2K");
 
   const viewer = doc.querySelector("dialog#viewer");
   assert.ok(viewer, "the batch page renders the viewer dialog");
@@ -63,9 +67,10 @@ Deno.test("[tiles] a tile carries the whole prompt and the viewer's figures; the
       text(dt.nextElementSibling),
     ]),
   );
-  assert.equal(facts.Model, "Nano Banana Pro");
-  assert.equal(facts["Aspect ratio"], "3:2");
-  assert.equal(facts.Size, "2K");
+  // Filled from the shown tile by static/viewer.js.
+  assert.ok(viewer.querySelector(".viewer-facts [data-viewer-slot=model]"));
+  assert.ok(viewer.querySelector(".viewer-facts [data-viewer-slot=ratio]"));
+  assert.ok(viewer.querySelector(".viewer-facts [data-viewer-slot=size]"));
   assert.match(
     facts.Cost ?? "",
     /estimated Google usage, not a BatchGen charge/,

@@ -78,7 +78,12 @@ export function BatchPreview(
                   <td>{r.row ?? ""}</td>
                   <td>
                     {r.prompt}
-                    {r.name && <small class="hint">→ {r.name}</small>}
+                    {r.name && (
+                      <>
+                        {" "}
+                        <small class="hint">→ {r.name}</small>
+                      </>
+                    )}
                   </td>
                   <td>{label(r.model)}</td>
                   <td>{r.aspectRatio} · {r.imageSize}</td>

@@ -105,8 +105,17 @@ export function BatchSummary(
                   label="Retry failed"
                 />
               )}
+              <form
+                class="inline-form"
+                method="post"
+                action={`/batches/${batch.id}/rerun`}
+              >
+                <button type="submit" class="button secondary">
+                  Re-run with these settings
+                </button>
+              </form>
               <a class="button secondary" href={`/?from=${batch.id}`}>
-                Re-run with these settings
+                Edit and re-run
               </a>
               <a
                 class="button secondary"
