@@ -25,7 +25,7 @@ import { imageRoutes } from "./http/pages/images.ts";
 import { keyRoutes } from "./http/pages/keys.tsx";
 import { referenceRoutes } from "./http/pages/references.ts";
 import { runRoutes } from "./http/pages/runs.tsx";
-import { reuseRoutes } from "./http/pages/reuse.tsx";
+import { reuseRoutes } from "./http/pages/batch_copies.tsx";
 import { notFoundPage, pageRoutes } from "./http/pages/static_pages.tsx";
 import { isApiRequest, problemResponse } from "./http/problem.ts";
 

@@ -1,4 +1,5 @@
 /** Starts BatchGen: config, database, recovery, app, server, shutdown. */
+import { removeTempFiles } from "./lib/storage.ts";
 import { createApp } from "./app.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { openDb } from "./db/client.ts";
@@ -29,6 +30,10 @@ async function main() {
     Deno.exit(2);
   }
   await Deno.mkdir(config.imagesDir, { recursive: true });
+  await Deno.mkdir(config.referencesDir, { recursive: true });
+  // A reference upload cut short by a crash leaves a temp file, never a
+  // half-written image under its hash.
+  await removeTempFiles(config.referencesDir);
   const { db, close } = await openDb(config.databaseUrl);
   const recovered = await recoverAfterCrash(db, config.imagesDir);
   if (recovered.batches > 0 || recovered.files > 0) {

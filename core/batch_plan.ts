@@ -7,14 +7,9 @@
  */
 import { LIMITS } from "./limits.ts";
 import type { ImageMimeType } from "./files.ts";
-import {
-  findModel,
-  imageSizeOrDefault,
-  type ModelInfo,
-  sizeChoices,
-} from "./catalog.ts";
+import { imageSizeOrDefault } from "./catalog.ts";
 import { estimateRows, type RowsEstimate } from "./cost.ts";
-import type { BatchSettings, Matrix, RowSettings } from "./records.ts";
+import type { BatchSettings, RowSettings } from "./records.ts";
 import { refuse, type Result } from "./result.ts";
 import { looksLikeApiKey } from "./scrub.ts";
 import {
@@ -22,7 +17,14 @@ import {
   KEY_IN_BATCH_MESSAGE,
   parseBatchInput,
 } from "./batch_input.ts";
-import { nameStem, type RowInput } from "./batch_row.ts";
+import { nameStem } from "./batch_row.ts";
+import {
+  type Draft,
+  finishRow,
+  matrixCells,
+  MAX_MESSAGES,
+  uniqueNames,
+} from "./row_settings.ts";
 import {
   expandTemplate,
   hasTemplateSyntax,
@@ -65,18 +67,6 @@ export interface ItemSlot {
   position: number;
   imageIndex: number;
 }
-
-interface Draft {
-  source: RowInput;
-  prompt: string;
-  template: string | null;
-  choices: string[] | null;
-  references: ReferenceInfo[];
-  name: string | null;
-  axis: Record<string, string> | null;
-}
-
-const MAX_MESSAGES = 5;
 
 /** Expands and checks the rows of valid input; refusals name the row. */
 export function planBatch(
@@ -245,102 +235,6 @@ export function defaultTitle(prompts: readonly string[]): string {
   const first = prompts[0] ?? "Batch";
   const short = first.length > 60 ? `${first.slice(0, 57)}…` : first;
   return prompts.length > 1 ? `${short} (+${prompts.length - 1})` : short;
-}
-
-/** Every combination of the matrix's values (one empty cell without one). */
-function matrixCells(matrix: Matrix | undefined): Record<string, string>[] {
-  let cells: Record<string, string>[] = [{}];
-  for (const axis of ["model", "aspectRatio", "imageSize"] as const) {
-    const values = [...new Set(matrix?.[axis] ?? [])];
-    if (values.length === 0) continue;
-    cells = cells.flatMap((cell) =>
-      values.map((v) => ({ ...cell, [axis]: v }))
-    );
-  }
-  return cells;
-}
-
-function finishRow(
-  d: Draft,
-  input: BatchInput,
-  problems: Set<string>,
-): PlannedRow {
-  const { source, axis } = d;
-  const modelId = axis?.model ?? source.model ?? input.model;
-  const model = findModel(modelId)!;
-  const aspectRatio = axis?.aspectRatio ?? source.aspectRatio ??
-    input.aspectRatio;
-  const size = axis?.imageSize ?? source.imageSize ?? input.imageSize;
-  const where = axis
-    ? `row ${source.row} (matrix: ${
-      Object.entries(axis).map(([k, v]) =>
-        k === "model" ? findModel(v)?.label ?? v : v
-      ).join(", ")
-    })`
-    : `row ${source.row}`;
-  if (problems.size < MAX_MESSAGES) {
-    const problem = settingProblem(
-      model,
-      aspectRatio,
-      size,
-      d.references.length,
-    );
-    if (problem) problems.add(`${where}: ${problem}`);
-  }
-  return {
-    prompt: d.prompt,
-    model: model.id,
-    aspectRatio,
-    imageSize: imageSizeOrDefault(model.id, size),
-    images: source.imagesPerPrompt ?? input.imagesPerPrompt,
-    name: d.name,
-    row: source.row,
-    template: d.template,
-    choices: d.choices,
-    axis,
-    references: d.references.map((r) => r.id),
-  };
-}
-
-/** What a row's model does not offer, in words; undefined when all fits. */
-function settingProblem(
-  model: ModelInfo,
-  aspectRatio: string,
-  size: string,
-  references: number,
-): string | undefined {
-  if (!model.aspectRatios.includes(aspectRatio)) {
-    return `aspect ratio ${
-      aspectRatio.slice(0, 20)
-    } is not offered by ${model.label} (it offers ${
-      model.aspectRatios.join(", ")
-    }).`;
-  }
-  const sizes = sizeChoices(model);
-  if (size && !sizes.includes(size)) {
-    return `size ${
-      size.slice(0, 20)
-    } is not offered by ${model.label} (it offers ${sizes.join(", ")}).`;
-  }
-  if (references > model.maxReferences) {
-    return `${model.label} takes at most ${model.maxReferences} reference images (this row has ${references}).`;
-  }
-  return undefined;
-}
-
-/** Rows expanded from one name get numbered stems: shoe-1, shoe-2, … */
-function uniqueNames(rows: PlannedRow[]): void {
-  const counts = new Map<string, number>();
-  for (const r of rows) {
-    if (r.name) counts.set(r.name, (counts.get(r.name) ?? 0) + 1);
-  }
-  const seen = new Map<string, number>();
-  for (const r of rows) {
-    if (!r.name || (counts.get(r.name) ?? 0) < 2) continue;
-    const n = (seen.get(r.name) ?? 0) + 1;
-    seen.set(r.name, n);
-    r.name = `${r.name}-${n}`;
-  }
 }
 
 function settingsOf(

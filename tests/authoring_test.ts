@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { pngBase64 } from "./fake_gemini/png.ts";
 import { sha256Hex } from "./fake_gemini.ts";
-import { startTestApp, type TestApp } from "./_helpers.ts";
+import { startTestApp, TEST_KEY, type TestApp } from "./_helpers.ts";
 import { newWorkspace, parse, text } from "./_html.ts";
 import { generateRequests, runToEnd } from "./_engine.ts";
 
@@ -116,6 +116,16 @@ Deno.test("[authoring] rows run with their own settings; a shared reference is u
   assert.equal(files.deleted, 1, "and deleted when the run ends");
   assert.deepEqual(files.live, []);
 
+  // K8: the Files API calls too carry the key in the header only.
+  const filesCalls = t.fake.requests.filter((r) => r.path.includes("/files"));
+  assert.ok(filesCalls.length >= 3, "start, upload and delete");
+  for (const request of t.fake.requests) {
+    assert.equal(request.headers["x-goog-api-key"], TEST_KEY);
+    assert.ok(
+      !JSON.stringify(request.query).includes(TEST_KEY.slice(3, 20)),
+      "never in a URL",
+    );
+  }
   const requests = generateRequests(t.fake);
   assert.equal(requests.length, 4);
   const sharedSha = await sha256Hex(shared);

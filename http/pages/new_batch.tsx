@@ -224,6 +224,12 @@ export function newBatchRoutes(deps: AppDeps) {
           images={[]}
           running={!confirm}
           confirm={confirm}
+          references={used.map((r) => ({
+            ...r.facts,
+            id: r.info.id,
+            workspaceId,
+            createdAt,
+          }))}
         />
         {!confirm && (
           <Append id={ACTIVITY_ID}>

@@ -231,6 +231,15 @@ Deno.test({
       assert.deepEqual([...models].sort(), [NANO, PRO].sort());
       assert.deepEqual(t.fake.files(), { uploaded: 1, deleted: 1, live: [] });
 
+      // The same page from the server (a reload) keeps grid and reference.
+      await page.reload();
+      await page.waitForSelector("table.compare .tile img");
+      assert.equal(await page.locator("table.compare .tile img").count(), 6);
+      assert.match(
+        await page.textContent(".references-list") ?? "",
+        /bee\.jpg/,
+      );
+
       assert.deepEqual(consoleErrors.filter((e) => !e.includes("favicon")), []);
     }),
 });
