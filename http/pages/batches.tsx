@@ -45,12 +45,14 @@ export function batchRoutes(deps: AppDeps) {
     if (deps.activeRuns.has(batch.id)) {
       return c.html(<BatchSummary batch={batch} running watch />);
     }
+    const items = await listItems(db, batch.id);
     return c.html(
       <Replace id={batchSectionId(batch.id)}>
         <BatchPage
           batch={batch}
-          items={await listItems(db, batch.id)}
+          items={items}
           images={await listImages(db, batch.id)}
+          references={await batchReferences(db, batch, items)}
           running={false}
         />
       </Replace>,

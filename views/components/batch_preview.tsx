@@ -75,20 +75,22 @@ export function BatchPreview(
             <tbody>
               {shown.map((r) => (
                 <tr>
-                  <td>{r.row ?? ""}</td>
-                  <td>
+                  <td class="preview-row" data-label="Row">{r.row ?? ""}</td>
+                  <td class="preview-prompt">
                     {r.prompt}
                     {r.name && (
                       <>
                         {" "}
-                        <small class="hint">→ {r.name}</small>
+                        <small class="hint" title="File name">→ {r.name}</small>
                       </>
                     )}
                   </td>
-                  <td>{label(r.model)}</td>
-                  <td>{r.aspectRatio} · {r.imageSize}</td>
-                  <td>{r.images}</td>
-                  <td>
+                  <td class="preview-model">{label(r.model)}</td>
+                  <td class="preview-settings">
+                    {r.aspectRatio} · {r.imageSize}
+                  </td>
+                  <td class="preview-images" data-label="Images">{r.images}</td>
+                  <td class="preview-refs" data-label="References">
                     {r.references.map((id) => referenceNames.get(id) ?? id)
                       .join(", ")}
                   </td>

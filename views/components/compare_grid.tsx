@@ -72,7 +72,10 @@ export function CompareGrid({ batchId, items, imageByItem }: CompareGridProps) {
               <th scope="row">
                 {cells[0]!.prompt}
                 {cells[0]!.row !== null && (
-                  <small class="hint">(row {cells[0]!.row})</small>
+                  <>
+                    {" "}
+                    <small class="hint">(row {cells[0]!.row})</small>
+                  </>
                 )}
               </th>
               {columns.map((c) => (

@@ -41,25 +41,15 @@ export function BatchPage(
   }: BatchPageProps,
 ) {
   const compare = hasMatrix(items);
-  const models = new Set(items.map((i) => i.model));
+
   const imageByItem = new Map(images.map((image) => [image.itemId, image]));
   const s = batch.settings;
   return (
     <section class="panel batch" id={batchSectionId(batch.id)}>
       <h1>{batch.title}</h1>
       <p class="settings">
-        {models.size > 1
-          ? `${models.size} models`
-          : findModel(batch.model)?.label ?? batch.model} · {s.aspectRatio} ·
+        {settingsText(batch, items)} · {s.concurrency} in parallel · created
         {" "}
-        {s.imageSize} · {s.imagesPerPrompt} per prompt
-        {s.expandTemplates ? " · templates expanded" : ""}
-        {s.sample
-          ? ` · ${s.sample.count} random picks (seed ${s.sample.seed})`
-          : ""}
-        {s.eachReference ? " · one row per reference image" : ""}
-        {s.matrix ? " · settings matrix" : ""} · {s.concurrency}{" "}
-        in parallel · created{" "}
         <time datetime={batch.createdAt.toISOString()}>
           {batch.createdAt.toISOString().slice(0, 16).replace("T", " ")} UTC
         </time>
@@ -116,4 +106,40 @@ export function BatchPage(
       <Viewer batch={batch} />
     </section>
   );
+}
+
+/**
+ * "Nano Banana Pro · 16:9 · 2K · 2 per prompt", or what the rows vary in
+ * when each carries its own ("2 models · ratio and count per row").
+ */
+function settingsText(batch: Batch, items: readonly Item[]): string {
+  const s = batch.settings;
+  const distinct = (pick: (i: Item) => string | number) =>
+    new Set(items.map(pick)).size;
+  const counts = new Map<number, number>();
+  for (const i of items) {
+    counts.set(i.position, (counts.get(i.position) ?? 0) + 1);
+  }
+  const models = distinct((i) => i.model);
+  const parts = [
+    models > 1
+      ? `${models} models`
+      : findModel(items[0]?.model ?? batch.model)?.label ?? batch.model,
+    distinct((i) => i.aspectRatio) > 1
+      ? "ratio per row"
+      : items[0]?.aspectRatio ?? s.aspectRatio,
+    distinct((i) => i.imageSize) > 1
+      ? "size per row"
+      : items[0]?.imageSize ?? s.imageSize,
+    new Set(counts.values()).size > 1
+      ? "images per row"
+      : `${counts.values().next().value ?? s.imagesPerPrompt} per prompt`,
+  ];
+  if (s.expandTemplates) parts.push("templates expanded");
+  if (s.sample) {
+    parts.push(`${s.sample.count} random picks (seed ${s.sample.seed})`);
+  }
+  if (s.eachReference) parts.push("one row per reference image");
+  if (s.matrix) parts.push("settings matrix");
+  return parts.join(" · ");
 }

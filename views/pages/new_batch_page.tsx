@@ -89,12 +89,13 @@ export function NewBatchPage(
         </label>
         <FieldError message={errors.rows} />
         <fieldset class="field references">
-          <legend>Reference images (optional)</legend>
+          <legend id="references-legend">Reference images (optional)</legend>
           <input
             type="file"
             name="references"
             multiple
             accept="image/png,image/jpeg,image/webp"
+            aria-labelledby="references-legend"
             aria-describedby="references-hint"
           />
           <FieldError message={errors.references} />
