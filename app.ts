@@ -25,6 +25,7 @@ import { imageRoutes } from "./http/pages/images.ts";
 import { keyRoutes } from "./http/pages/keys.tsx";
 import { referenceRoutes } from "./http/pages/references.ts";
 import { runRoutes } from "./http/pages/runs.tsx";
+import { googleBatchRoutes } from "./http/pages/google_batch.tsx";
 import { reuseRoutes } from "./http/pages/batch_copies.tsx";
 import { notFoundPage, pageRoutes } from "./http/pages/static_pages.tsx";
 import { isApiRequest, problemResponse } from "./http/problem.ts";
@@ -73,6 +74,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/api", apiRoutes(deps));
   app.route("/", keyRoutes(deps));
   app.route("/", runRoutes(deps));
+  app.route("/", googleBatchRoutes(deps));
   app.route("/", imageRoutes(deps));
   app.route("/", referenceRoutes(deps));
   app.route("/", galleryRoutes(deps)); // the gallery and History

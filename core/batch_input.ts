@@ -11,7 +11,7 @@ import { createScrubber, looksLikeApiKey } from "./scrub.ts";
 import { BUDGET_MESSAGES } from "./budget.ts";
 import { DEFAULTS, LIMITS } from "./limits.ts";
 import { findModel, KNOWN_MODELS, sizeChoices } from "./catalog.ts";
-import type { Matrix } from "./records.ts";
+import { BATCH_MODES, type Matrix } from "./records.ts";
 import { refuse, type Result } from "./result.ts";
 import { type RowInput, rowProblems } from "./batch_row.ts";
 
@@ -100,6 +100,10 @@ export const batchInputSchema = z.object({
   }, { error: "Matrix: { model?, aspectRatio?, imageSize? } lists." })
     .optional(),
   dryRun: z.boolean({ error: "dryRun: true or false." }).default(false),
+  mode: z.enum(BATCH_MODES, {
+    error:
+      'Mode: "standard" (now) or "batch" (Google\'s Batch API, about half the price, within 24 h).',
+  }).default("standard"),
 });
 
 /** A batch as asked for, before its rows are expanded (core/batch_plan.ts). */

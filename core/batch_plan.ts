@@ -8,8 +8,8 @@
 import { LIMITS } from "./limits.ts";
 import type { ImageMimeType } from "./files.ts";
 import { imageSizeOrDefault } from "./catalog.ts";
-import { estimateRows, type RowsEstimate } from "./cost.ts";
-import type { BatchSettings, RowSettings } from "./records.ts";
+import { atModePrice, estimateRows, type RowsEstimate } from "./cost.ts";
+import type { BatchMode, BatchSettings, RowSettings } from "./records.ts";
 import { refuse, type Result } from "./result.ts";
 import { looksLikeApiKey } from "./scrub.ts";
 import {
@@ -59,7 +59,15 @@ export interface BatchPlan {
   /** Every reference image the rows use, once. */
   references: ReferenceInfo[];
   budgetUsd: number | null;
+  /** How it runs: now, or as jobs at Google's Batch API. */
+  mode: BatchMode;
+  /** At the standard price, whatever the mode (see `estimatedUsd`). */
   estimate: RowsEstimate;
+}
+
+/** A plan's estimated total at the price of its mode. */
+export function estimatedUsd(plan: Pick<BatchPlan, "mode" | "estimate">) {
+  return atModePrice(plan.estimate.totalUsd, plan.mode);
 }
 
 /** One image to make: a row at a position, and which of its images. */
@@ -207,6 +215,7 @@ export function planBatch(
       rows,
       references: [...used.values()],
       budgetUsd: input.budgetUsd ?? null,
+      mode: input.mode,
       estimate: estimateRows(rows.map((r) => ({
         model: r.model,
         imageSize: r.imageSize,

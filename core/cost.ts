@@ -62,6 +62,17 @@ export interface BatchEstimate {
 
 const PRICES: PriceList = prices;
 
+/** What Google's Batch API bills, as a share of the standard price. */
+export const BATCH_DISCOUNT: number = PRICES.batchDiscount;
+
+/** A standard-price figure at the price of `mode` (Batch mode: ×0.5). */
+export function atModePrice(
+  usd: number | null,
+  mode: "standard" | "batch",
+): number | null {
+  return usd === null || mode === "standard" ? usd : usd * BATCH_DISCOUNT;
+}
+
 /** Date of the price list every estimate is based on. */
 export const PRICE_LIST_DATE: string = PRICES.priceListDate;
 

@@ -59,10 +59,22 @@ export const LIMITS = {
   maxRunning: 64,
   /** Batches running at the same time in one workspace. */
   runningBatchesPerWorkspace: 3,
+  /**
+   * Batch mode: requests in one Google job. Results of image jobs are large
+   * (a 2K image is ~8 MB of base64), and Google failed to assemble 150 such
+   * results in one answer (gemini-api.md §2.6), so jobs stay well below.
+   */
+  batchJobRows: 100,
+  /** Batch mode: a job this small goes inline (its results come inline too). */
+  batchInlineRows: 10,
+  /** Batch mode: request bytes in one job (its JSONL input file). */
+  batchJobBytes: 100_000_000,
 } as const;
 
 /** Values used when the user, the environment or the job leaves one out. */
 export const DEFAULTS = {
+  /** Batch mode: the open page checks on its jobs this often, backing off to 4×. */
+  syncEverySeconds: 30,
   /** A workspace's quota (BATCHGEN_WORKSPACE_MAX_*). */
   workspaceMaxBatches: 10_000,
   workspaceMaxItems: 1_000_000,

@@ -66,6 +66,7 @@ export function buildManifest(
       status: batch.status,
       statusMessage: batch.statusMessage,
       model: batch.model,
+      mode: batch.mode,
       settings: batch.settings,
       references: references.map(({ name, mimeType, bytes, sha256 }) => ({
         name,

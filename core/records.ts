@@ -9,6 +9,8 @@ import type { ImageMimeType } from "./files.ts";
 export const BATCH_STATUSES = [
   "draft",
   "running",
+  /** At Google (Batch mode): jobs submitted, results not all collected. */
+  "submitted",
   "done",
   "partial",
   "failed",
@@ -20,6 +22,8 @@ export type BatchStatus = typeof BATCH_STATUSES[number];
 export const ITEM_STATUSES = [
   "pending",
   "running",
+  /** In a job at Google (Batch mode), waiting to be collected by a sync. */
+  "submitted",
   "succeeded",
   "failed",
   "blocked",
@@ -76,6 +80,14 @@ export interface RowSettings {
   references: string[];
 }
 
+/**
+ * How a batch runs: "standard" asks Google for each image while the tab (or
+ * script) waits; "batch" submits jobs to Google's Batch API at about half
+ * the price, collected later by a sync with the key.
+ */
+export const BATCH_MODES = ["standard", "batch"] as const;
+export type BatchMode = typeof BATCH_MODES[number];
+
 export interface Batch {
   id: string;
   workspaceId: string;
@@ -98,6 +110,45 @@ export interface Batch {
   priceListDate: string | null;
   /** UTF-8 bytes of its prompts. */
   promptBytes: number;
+  mode: BatchMode;
+}
+
+/** States of a job at Google (Batch mode), as BatchGen names them. */
+export const JOB_STATES = [
+  "pending",
+  "running",
+  "succeeded",
+  "failed",
+  "cancelled",
+  "expired",
+  "unknown",
+] as const;
+export type JobState = typeof JOB_STATES[number];
+
+/**
+ * A job submitted to Google's Batch API for a batch: its name at Google and
+ * what BatchGen knows of it. Key-free: names and counts only.
+ */
+export interface GoogleJob {
+  id: string;
+  batchId: string;
+  /** `batches/…` at Google. */
+  name: string;
+  model: string;
+  state: JobState;
+  requestCount: number;
+  succeededCount: number;
+  failedCount: number;
+  /** The items it holds, in request order (each request's key is its item id). */
+  itemIds: string[];
+  /** Files uploaded for it (input JSONL, reference images), deleted once collected. */
+  uploadedFiles: string[];
+  /** Whether every result of the finished job is saved. */
+  collected: boolean;
+  /** Google's reason when the job failed (scrubbed). */
+  error: string | null;
+  createdAt: Date;
+  updatedAt: Date;
 }
 
 export interface Item extends RowSettings {

@@ -5,6 +5,8 @@
  *
  * Item:  pending → running → succeeded | failed | blocked
  *        pending/running → interrupted | cancelled   (the run stopped)
+ *        pending → submitted (in a job at Google, Batch mode) → succeeded |
+ *        failed | blocked | cancelled, when a sync collects the job
  *        a run picks items up again by `runnableStatuses(mode)`.
  * Batch: derived from its items' statuses (`batchStatusFrom`).
  */
@@ -114,6 +116,7 @@ export function batchStatusFrom(
 ): BatchStatus {
   const { total, succeeded, failed } = batchCounts(counts);
   if (running || (counts.running ?? 0) > 0) return "running";
+  if ((counts.submitted ?? 0) > 0) return "submitted";
   if ((counts.interrupted ?? 0) > 0) return "interrupted";
   if ((counts.cancelled ?? 0) > 0) return "cancelled";
   if (succeeded === total) return "done";

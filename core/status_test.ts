@@ -25,6 +25,8 @@ Deno.test("[status] which items a run picks up, by mode", () => {
     ["failed", false, true],
     ["blocked", false, true],
     ["succeeded", false, false],
+    // At Google (Batch mode): only a sync moves it.
+    ["submitted", false, false],
   ];
   assert.deepEqual(
     table.map(([s]) => s).sort(),
@@ -57,6 +59,9 @@ Deno.test("[status] a batch's status from its items", () => {
     [{ succeeded: 1, interrupted: 2 }, false, "interrupted"],
     [{ succeeded: 1, cancelled: 1, failed: 1 }, false, "cancelled"],
     [{ interrupted: 1, cancelled: 1 }, false, "interrupted"],
+    [{ submitted: 2, succeeded: 1 }, false, "submitted"],
+    [{ submitted: 2, interrupted: 1 }, false, "submitted"],
+    [{ submitted: 1 }, true, "running"],
     [{}, false, "done"],
   ];
   for (const [counts, running, expected] of table) {

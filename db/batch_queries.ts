@@ -10,6 +10,7 @@ import { batches, images, items, prompts, referenceImages } from "./schema.ts";
 import { selectItems } from "./item_rows.ts";
 import type {
   Batch,
+  BatchMode,
   BatchSettings,
   Image,
   Item,
@@ -29,6 +30,7 @@ export interface NewBatch {
   estimatedCostUsd: number | null;
   priceListDate: string | null;
   budgetUsd?: number | null;
+  mode?: BatchMode;
   /** Reference images uploaded with the batch (their bytes already stored). */
   newReferences?: readonly ReferenceImage[];
 }
@@ -73,6 +75,7 @@ export async function createBatch(db: Db, input: NewBatch): Promise<Batch> {
     actualCostUsd: 0,
     budgetUsd: input.budgetUsd ?? null,
     priceListDate: input.priceListDate,
+    mode: input.mode ?? "standard",
     promptBytes: promptRows.reduce(
       (sum, row) => sum + encoder.encode(row.text).length,
       0,

@@ -12,11 +12,14 @@ import {
 } from "drizzle-orm/sqlite-core";
 import {
   type Batch,
+  BATCH_MODES,
   BATCH_STATUSES,
   type BatchSettings,
+  type GoogleJob,
   type Image,
   type Item,
   ITEM_STATUSES,
+  JOB_STATES,
   type ReferenceImage,
   type RowSettings,
 } from "../core/records.ts";
@@ -44,6 +47,7 @@ export const batches = sqliteTable("batches", {
   priceListDate: text("price_list_date"),
   /** UTF-8 bytes of the batch's prompts (workspace quotas count them). */
   promptBytes: integer("prompt_bytes").notNull().default(0),
+  mode: text("mode", { enum: BATCH_MODES }).notNull().default("standard"),
 }, (t) => [
   index("batches_workspace_created").on(t.workspaceId, t.createdAt),
   index("batches_status").on(t.status),
@@ -119,6 +123,29 @@ export const workspaces = sqliteTable("workspaces", {
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
 });
 
+/** Jobs at Google's Batch API (Batch mode), by the batch they serve. */
+export const googleJobs = sqliteTable("google_jobs", {
+  id: text("id").primaryKey(),
+  batchId: text("batch_id").notNull().references(() => batches.id, {
+    onDelete: "cascade",
+  }),
+  name: text("name").notNull(),
+  model: text("model").notNull(),
+  state: text("state", { enum: JOB_STATES }).notNull(),
+  requestCount: integer("request_count").notNull(),
+  succeededCount: integer("succeeded_count").notNull().default(0),
+  failedCount: integer("failed_count").notNull().default(0),
+  itemIds: text("item_ids", { mode: "json" }).$type<string[]>().notNull(),
+  uploadedFiles: text("uploaded_files", { mode: "json" }).$type<string[]>()
+    .notNull(),
+  collected: integer("collected", { mode: "boolean" }).notNull().default(
+    false,
+  ),
+  error: text("error"),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+}, (t) => [index("google_jobs_batch").on(t.batchId)]);
+
 export const images = sqliteTable("images", {
   id: text("id").primaryKey(),
   itemId: text("item_id").notNull().unique().references(() => items.id, {
@@ -149,5 +176,6 @@ const tablesMatchRecords: [
   >,
   Same<typeof images.$inferSelect, Image>,
   Same<typeof referenceImages.$inferSelect, ReferenceImage>,
-] = [true, true, true, true, true];
+  Same<typeof googleJobs.$inferSelect, GoogleJob>,
+] = [true, true, true, true, true, true];
 void tablesMatchRecords;

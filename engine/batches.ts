@@ -6,7 +6,7 @@ import {
   workspaceUsage,
 } from "../db/batch_queries.ts";
 import type { Batch, ReferenceImage } from "../core/records.ts";
-import type { BatchPlan } from "../core/batch_plan.ts";
+import { type BatchPlan, estimatedUsd } from "../core/batch_plan.ts";
 import { newBatchFits, type Quota } from "../core/quota.ts";
 import type { Result } from "../core/result.ts";
 import { removeBatchFiles } from "./batch_files.ts";
@@ -43,7 +43,8 @@ export async function storeNewBatch(
       settings: plan.settings,
       rows: plan.rows,
       newReferences,
-      estimatedCostUsd: plan.estimate.totalUsd,
+      estimatedCostUsd: estimatedUsd(plan),
+      mode: plan.mode,
       priceListDate: plan.estimate.priceListDate,
       budgetUsd: plan.budgetUsd,
     }),

@@ -57,6 +57,7 @@ function planOf(
     // Already stored for this workspace: nothing new to record.
     references: [],
     budgetUsd: source.budgetUsd,
+    mode: source.mode,
     estimate: estimateRows(rows.map((r) => ({
       model: r.model,
       imageSize: r.imageSize,

@@ -17,7 +17,8 @@ import {
   recordUsage,
   settleBatch,
 } from "../db/run_queries.ts";
-import type { Batch, Image, Item } from "../core/records.ts";
+import type { Batch, GoogleJob, Image, Item } from "../core/records.ts";
+import { submitBatch } from "./batch_submit.ts";
 import type { GeneratorEvent, Job } from "../core/protocol.ts";
 import { costFromUsage } from "../core/cost.ts";
 import { requestImageSize } from "../core/catalog.ts";
@@ -71,7 +72,11 @@ function rowPart(item: Item): ItemRowPart {
 
 /** What a run reports after each event it applied. */
 export interface RunUpdate {
-  event: GeneratorEvent | { type: "finished" };
+  event:
+    | GeneratorEvent
+    | { type: "finished" }
+    // Batch mode: the jobs are at Google; the run ends here.
+    | { type: "submitted"; jobs: GoogleJob[] };
   batch: Batch;
   item?: Item;
   image?: Image;
@@ -83,6 +88,8 @@ export interface RunOptions {
   batch: Batch;
   apiKey: string;
   mode: RunMode;
+  /** Batch mode: generate now at the standard price instead of a job. */
+  now?: boolean;
   signal: AbortSignal;
   onUpdate: (update: RunUpdate) => void | Promise<void>;
 }
@@ -94,6 +101,10 @@ export async function runBatch(
 ): Promise<Batch> {
   const { db, config } = deps;
   const { batch, signal } = options;
+  // Batch mode: no generator; the jobs go to Google's Batch API.
+  if (batch.mode === "batch" && !options.now) {
+    return await submitBatch(deps, options);
+  }
   const log = deps.log.withSecrets([options.apiKey]);
   const todo = await itemsWithStatus(
     db,

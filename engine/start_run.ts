@@ -73,9 +73,11 @@ export async function claimRun(
 export async function runClaimed(
   deps: EngineDeps,
   { batch, controller }: Claim,
-  { apiKey, mode, onUpdate, onFailure }: {
+  { apiKey, mode, now = false, onUpdate, onFailure }: {
     apiKey: string;
     mode: RunMode;
+    /** Batch mode: run the items now at the standard price. */
+    now?: boolean;
     onUpdate: (update: RunUpdate) => void | Promise<void>;
     onFailure: () => void | Promise<void>;
   },
@@ -85,6 +87,7 @@ export async function runClaimed(
       batch,
       apiKey,
       mode,
+      now,
       signal: controller.signal,
       onUpdate,
     });

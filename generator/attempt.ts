@@ -12,7 +12,10 @@ import {
   RequestTimeoutError,
 } from "../gemini/generate.ts";
 import type { JobItem } from "../core/protocol.ts";
-import { type SavedImage, UnsupportedImageTypeError } from "./save_image.ts";
+import {
+  type SavedImage,
+  UnsupportedImageTypeError,
+} from "../lib/save_image.ts";
 import { scrub, scrubError } from "../core/scrub.ts";
 
 /** Waits `ms`, or less when `signal` aborts; never rejects. */

@@ -65,6 +65,7 @@ export function createCliRecords(plan: BatchPlan, id: string): CliRecords {
     actualCostUsd: 0,
     budgetUsd: plan.budgetUsd,
     priceListDate: plan.estimate.priceListDate,
+    mode: plan.mode,
     promptBytes: plan.rows.reduce(
       (sum, row) => sum + new TextEncoder().encode(row.prompt).length,
       0,

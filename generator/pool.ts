@@ -26,7 +26,7 @@ import {
   stopMessage,
   stopsBatch,
 } from "./retry.ts";
-import { saveImage } from "./save_image.ts";
+import { saveImage } from "../lib/save_image.ts";
 import { createBudgetGuard } from "./budget.ts";
 import {
   type SaveFn,

@@ -177,6 +177,7 @@ export function simplePlan(input: {
     rows,
     references: [],
     budgetUsd: input.budgetUsd ?? null,
+    mode: "standard",
     estimate: estimateRows(rows.map((r) => ({
       model: r.model,
       imageSize: r.imageSize,

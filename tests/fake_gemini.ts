@@ -16,9 +16,17 @@
  * delete and download. generateContent checks reference parts (a `fileData`
  * part must name a live file, `inlineData` must be base64) and records the
  * images it received on each request (`RecordedRequest.inputImages`).
+ *
+ * Batch API (tests/fake_gemini/batches.ts): inline or JSONL-file jobs run
+ * as `batch` and `[batch:…]` markers script; `fake.batchJobs()` lists them.
  */
 import { parseArgs } from "node:util";
 import { handleRequest } from "./fake_gemini/router.ts";
+import type {
+  FakeBatchJob,
+  FakeGeminiBatchOptions,
+} from "./fake_gemini/batch_job.ts";
+import { recordedJobs } from "./fake_gemini/batches.ts";
 import { FAULT_KINDS, type FaultKind } from "./fake_gemini/scenarios.ts";
 import { createState } from "./fake_gemini/state.ts";
 
@@ -26,6 +34,10 @@ export { sha256Hex } from "./fake_gemini/files.ts";
 export { readPngInfo } from "./fake_gemini/png.ts";
 export { MARKERS } from "./fake_gemini/scenarios.ts";
 export { CLIENT_CLOSED } from "./fake_gemini/router.ts";
+export type {
+  FakeBatchJob,
+  FakeGeminiBatchOptions,
+} from "./fake_gemini/batch_job.ts";
 
 /** How a fake behaves; every field is optional. */
 export interface FakeGeminiOptions {
@@ -68,6 +80,8 @@ export interface FakeGeminiOptions {
    * usually ACTIVE at once. Default 0.
    */
   fileProcessingGets?: number;
+  /** Batch jobs: states over GETs, final state, results download fault (see the type). */
+  batch?: FakeGeminiBatchOptions;
   /** Port to listen on, 127.0.0.1 only. Default 0 (random). */
   port?: number;
   /** Called after each answer with its record (the CLI logs with it). */
@@ -111,7 +125,7 @@ export interface FakeGeminiFiles {
   uploaded: number;
   /** Files deleted through `DELETE /{v}/files/{id}`. */
   deleted: number;
-  /** Names ("files/<id>") of files that still exist, in upload order. */
+  /** Names ("files/<id>") of files that still exist (batch results files too), oldest first. */
   live: string[];
 }
 
@@ -139,6 +153,8 @@ export interface FakeGemini {
    * same, `live` empty. Per-request references: `requests[i].inputImages`.
    */
   files(): FakeGeminiFiles;
+  /** Every batch job created (deleted ones too), oldest first. Batch rows do not count in `stats()`. */
+  batchJobs(): FakeBatchJob[];
   /** Ends held requests and stops the server. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -176,6 +192,7 @@ export function startFakeGemini(options: FakeGeminiOptions = {}): FakeGemini {
         live: [...state.files.keys()],
       };
     },
+    batchJobs: () => recordedJobs(state),
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -9,7 +9,9 @@ import { removeBatch, storeNewBatch } from "../../engine/batches.ts";
 import { batchReferences, zipResponse } from "../../engine/batch_files.ts";
 import { cursorProblem, readJsonObject } from "../request_input.ts";
 import { apiError, apiProblem, withOwnBatch } from "../problem.ts";
-import { batchJson, itemJson, previewJson } from "./json.ts";
+import { batchJson, itemJson, jobJson, previewJson } from "./json.ts";
+import { hasOpenJobs, syncAnswer } from "./google_batch.ts";
+import { batchJobs } from "../../db/google_job_queries.ts";
 
 /** Routes under /api/batches other than the run stream. */
 export function apiBatchRoutes(deps: AppDeps) {
@@ -68,8 +70,10 @@ export function apiBatchRoutes(deps: AppDeps) {
         (await listImages(db, batch.id)).map((i) => [i.itemId, i]),
       );
       const items = await listItems(db, batch.id);
+      const jobs = await batchJobs(db, batch.id);
       return c.json({
         ...batchJson(batch),
+        ...(batch.mode === "batch" ? { jobs: jobs.map(jobJson) } : {}),
         items: items.map((item) =>
           itemJson(batch.id, item, images.get(item.id))
         ),
@@ -103,7 +107,11 @@ export function apiBatchRoutes(deps: AppDeps) {
 
   app.post(
     "/batches/:id/cancel",
-    withOwnBatch(deps, (c, batch) => {
+    withOwnBatch(deps, async (c, batch) => {
+      // Batch mode: the jobs at Google are cancelled there, with the key.
+      if (await hasOpenJobs(deps, batch)) {
+        return await syncAnswer(deps, c, batch, true);
+      }
       const cancelled = activeRuns.cancel(batch.id);
       return c.json(
         { cancelled, batch: batchJson(batch) },

@@ -8,6 +8,7 @@ import { apiBatchRoutes } from "./batches.ts";
 import { apiKeyRoutes } from "./keys.ts";
 import { apiReferenceRoutes } from "./references.ts";
 import { apiRunRoutes } from "./runs.ts";
+import { apiGoogleBatchRoutes } from "./google_batch.ts";
 import { apiError } from "../problem.ts";
 import { answerError } from "../errors.ts";
 
@@ -18,6 +19,7 @@ export function apiRoutes(deps: AppDeps) {
   app.route("/", apiRunRoutes(deps));
   app.route("/", apiBatchRoutes(deps));
   app.route("/", apiReferenceRoutes(deps));
+  app.route("/", apiGoogleBatchRoutes(deps));
   app.notFound((c) => apiError(c, "not_found", "No such API route."));
   app.onError((error, c) => answerError(error, c, deps.log));
   return app;

@@ -1,9 +1,13 @@
 /** JSON shapes of the public API (design.md §7). Key-free by construction. */
-import type { Batch, Image, Item } from "../../core/records.ts";
+import type { Batch, GoogleJob, Image, Item } from "../../core/records.ts";
 import { costLabel } from "../../core/cost.ts";
 import { usageOf } from "../../core/records.ts";
-import type { BatchPlan, PlannedRow } from "../../core/batch_plan.ts";
-import { estimateRows } from "../../core/cost.ts";
+import {
+  type BatchPlan,
+  estimatedUsd,
+  type PlannedRow,
+} from "../../core/batch_plan.ts";
+import { BATCH_DISCOUNT, estimateRows } from "../../core/cost.ts";
 
 /** Rows a dry run and the form's preview show. */
 export const PREVIEW_ROWS = 50;
@@ -38,7 +42,9 @@ export function previewJson(plan: BatchPlan) {
     title: plan.title,
     itemCount: plan.estimate.images,
     rowCount: plan.rows.length,
-    estimatedCostUsd: plan.estimate.totalUsd,
+    mode: plan.mode,
+    estimatedCostUsd: estimatedUsd(plan),
+    estimatedStandardCostUsd: plan.estimate.totalUsd,
     estimatedByModel: plan.estimate.byModel.map((m) => ({
       model: m.model,
       images: m.images,
@@ -74,7 +80,12 @@ export function batchJson(batch: Batch) {
       failed: batch.failedCount,
       blocked: batch.blockedCount,
     },
+    mode: batch.mode,
     estimatedCostUsd: batch.estimatedCostUsd,
+    estimatedStandardCostUsd: batch.mode === "batch" &&
+        batch.estimatedCostUsd !== null
+      ? batch.estimatedCostUsd / BATCH_DISCOUNT
+      : batch.estimatedCostUsd,
     actualCostUsd: batch.actualCostUsd,
     budgetUsd: batch.budgetUsd,
     priceListDate: batch.priceListDate,
@@ -120,5 +131,20 @@ export function itemJson(
         height: image.height,
       }
       : null,
+  };
+}
+
+/** A job at Google (Batch mode), as the API shows it. */
+export function jobJson(job: GoogleJob) {
+  return {
+    name: job.name,
+    model: job.model,
+    state: job.state,
+    requestCount: job.requestCount,
+    succeeded: job.succeededCount,
+    failed: job.failedCount,
+    collected: job.collected,
+    error: job.error,
+    submittedAt: job.createdAt.toISOString(),
   };
 }

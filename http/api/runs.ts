@@ -8,7 +8,7 @@ import { parseRunMode } from "../../core/status.ts";
 import { claimRun, runClaimed } from "../../engine/start_run.ts";
 import { readJsonObject } from "../request_input.ts";
 import { apiProblem, withOwnBatch } from "../problem.ts";
-import { batchJson } from "./json.ts";
+import { batchJson, jobJson } from "./json.ts";
 import { readApiKey } from "./key_header.ts";
 
 /**
@@ -44,6 +44,7 @@ export function apiRunRoutes(deps: AppDeps) {
       const claimed = await claimRun(deps, batch, budget.value);
       if (!claimed.ok) return apiProblem(c, claimed.problem);
       const claim = claimed.value;
+      const now = c.req.query("now") === "1";
       c.header("Content-Type", "application/x-ndjson");
       c.header("Cache-Control", "no-store");
       return stream(c, async (out) => {
@@ -53,8 +54,15 @@ export function apiRunRoutes(deps: AppDeps) {
         const final = await runClaimed(deps, claim, {
           apiKey: key.value,
           mode: parseRunMode(c.req.query("mode")),
+          // Batch mode: `?now=1` runs the items now at the standard price.
+          now: c.req.query("now") === "1",
           onUpdate: async ({ event }) => {
-            if (event.type !== "finished" && !out.aborted) await line(event);
+            if (event.type === "finished" || out.aborted) return;
+            await line(
+              event.type === "submitted"
+                ? { type: "submitted", jobs: event.jobs.map(jobJson) }
+                : event,
+            );
           },
           onFailure: async () => {
             if (out.aborted) return;
@@ -68,7 +76,8 @@ export function apiRunRoutes(deps: AppDeps) {
             });
           },
         });
-        if (final && !out.aborted) {
+        // Batch mode ends at `submitted`: the results come by sync.
+        if (final && !out.aborted && (final.mode !== "batch" || now)) {
           await line({ type: "batch", batch: batchJson(final) });
         }
       });

@@ -67,6 +67,7 @@ export async function readBatchForm(c: Context): Promise<BatchForm> {
     imagesPerPrompt: one("imagesPerPrompt"),
     concurrency: one("concurrency"),
     budgetUsd: one("budgetUsd"),
+    mode: one("mode"),
     expandTemplates: one("expandTemplates") !== undefined,
     eachReference: one("eachReference") !== undefined,
     sampleCount: one("sampleCount"),
@@ -163,6 +164,7 @@ export async function readBatchForm(c: Context): Promise<BatchForm> {
       imagesPerPrompt: blankToUndefined(values.imagesPerPrompt),
       concurrency: blankToUndefined(values.concurrency),
       budgetUsd: blankToUndefined(values.budgetUsd),
+      mode: values.mode === "batch" ? "batch" : "standard",
       // Rows that name their references pick from the uploads; otherwise
       // every row gets every upload (or one row per upload, "each image").
       references: rowsNameReferences && !values.eachReference

@@ -80,6 +80,7 @@ export function runRoutes(deps: AppDeps) {
           batch={batch}
           mode={parseRunMode(c.req.query("mode"))}
           budgetUsd={budget}
+          now={c.req.query("now") === "1"}
         />
         {
           /* Started: the "Start it?" question, if shown, is answered, and
@@ -141,6 +142,7 @@ export function runRoutes(deps: AppDeps) {
         await runClaimed(deps, claim, {
           apiKey: key,
           mode: parseRunMode(c.req.query("mode")),
+          now: c.req.query("now") === "1",
           onUpdate: async (update) => {
             if (!stream.aborted) {
               await stream.writeSSE({

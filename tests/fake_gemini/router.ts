@@ -3,7 +3,16 @@
  * receives (both `/v1/` and `/v1beta/`, and `/upload/…` for the Files API).
  */
 import type { FakeGeminiOptions, RecordedRequest } from "../fake_gemini.ts";
-import { createBatch, getBatch } from "./batches.ts";
+import {
+  type Answer,
+  answerResponse,
+  batchFilesAnswer,
+} from "./batch_files.ts";
+import {
+  answerBatch,
+  type BatchRoute,
+  matchBatchRoute,
+} from "./batch_routes.ts";
 import { getModel, listModels } from "./catalog.ts";
 import {
   expiredKeyError,
@@ -15,8 +24,6 @@ import {
 } from "./errors.ts";
 import {
   answerFiles,
-  type FilesAnswer,
-  filesResponse,
   type FilesRoute,
   matchFilesRoute,
   readReferences,
@@ -35,11 +42,8 @@ const PATH =
 /** What a request path asks for. */
 export type Route =
   | { kind: "list"; version: string }
-  | {
-    kind: "model" | "generate" | "batchCreate" | "batch";
-    version: string;
-    id: string;
-  }
+  | { kind: "model" | "generate"; version: string; id: string }
+  | { kind: "batch"; batch: BatchRoute }
   | { kind: "files"; files: FilesRoute }
   | { kind: "unknown" };
 
@@ -51,18 +55,19 @@ export function matchRoute(method: string, pathname: string): Route {
   if (collection === "models" && !id && method === "GET") {
     return { kind: "list", version };
   }
-  if (!id) return { kind: "unknown" };
-  if (collection === "batches") {
-    return !action && method === "GET"
-      ? { kind: "batch", version, id }
-      : { kind: "unknown" };
+  if (collection === "batches" || action === "batchGenerateContent") {
+    const batch = matchBatchRoute(method, {
+      collection: collection ?? "",
+      version,
+      id,
+      action,
+    });
+    return batch ? { kind: "batch", batch } : { kind: "unknown" };
   }
+  if (!id) return { kind: "unknown" };
   if (!action && method === "GET") return { kind: "model", version, id };
   if (action === "generateContent" && method === "POST") {
     return { kind: "generate", version, id };
-  }
-  if (action === "batchGenerateContent" && method === "POST") {
-    return { kind: "batchCreate", version, id };
   }
   return { kind: "unknown" };
 }
@@ -106,13 +111,15 @@ async function dispatch(
   state: FakeState,
   route: Route,
   incoming: Incoming,
-): Promise<FilesAnswer> {
+): Promise<Answer> {
   if (route.kind === "unknown") return { outcome: routeNotFoundError() };
   // Every route, the upload URL included, wants the key like Google does.
   const denied = checkKey(state.options, incoming.key);
   if (denied) return { outcome: denied };
   if (route.kind === "files") {
-    return await answerFiles(state, route.files, incoming);
+    // The Batch API's results files change a few Files answers.
+    return batchFilesAnswer(state, route.files, incoming.url) ??
+      await answerFiles(state, route.files, incoming);
   }
   if (route.kind === "generate") {
     // Google resolves reference files before it runs the model.
@@ -140,10 +147,8 @@ async function answerRoute(
         key,
         body,
       });
-    case "batchCreate":
-      return createBatch(state, route.version, route.id, body);
     case "batch":
-      return await getBatch(state, route.id);
+      return await answerBatch(state, route.batch, { url, body });
   }
 }
 
@@ -184,7 +189,7 @@ export async function handleRequest(
   const key = request.headers.get("x-goog-api-key") ??
     url.searchParams.get("key") ?? "";
   try {
-    let answer: FilesAnswer;
+    let answer: Answer;
     try {
       answer = await dispatch(state, route, {
         url,
@@ -222,7 +227,7 @@ export async function handleRequest(
       state.byStatus[record.status] = (state.byStatus[record.status] ?? 0) + 1;
     }
     state.options.onRequest?.(record);
-    return filesResponse(answer);
+    return answerResponse(answer);
   } finally {
     if (generating) state.inFlight--;
   }

@@ -43,6 +43,11 @@ export const MARKERS = [
   "[malformed]",
   "[thoughts]",
   "[no-thoughts]",
+  // Job-level, for the Batch API (batches.ts).
+  "[batch:fail]",
+  "[batch:expire]",
+  "[batch:cancel]",
+  "[batch:too-large]",
 ] as const;
 
 /** Reads every marker in `prompt`. */

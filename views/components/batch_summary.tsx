@@ -1,5 +1,6 @@
 /** A batch's status line, progress bar, counts, cost and actions. */
 import { budgetFieldId, RunButton } from "./run_starter.tsx";
+import { KEY_FIELD_ID } from "./key_status.tsx";
 import { MAIN_ID } from "../layout.tsx";
 import { BatchStatusBadge } from "./status_badge.tsx";
 import { pollSelf } from "../partial.tsx";
@@ -13,7 +14,10 @@ export function summaryId(batchId: string): string {
 }
 
 /** The name of the button that starts the work a batch has left. */
-export function startLabel(batch: Batch): "Start" | "Resume" {
+export function startLabel(batch: Batch): string {
+  if (batch.mode === "batch") {
+    return batch.status === "draft" ? "Submit to Google" : "Submit the rest";
+  }
   return batch.status === "draft" ? "Start" : "Resume";
 }
 
@@ -38,6 +42,8 @@ export function BatchSummary(
   const finished = batch.succeededCount + batch.failedCount;
   const open = batch.itemCount - finished;
   const failed = batch.failedCount - batch.blockedCount;
+  // Batch mode: jobs wait at Google; only a sync or a cancel moves them.
+  const atGoogle = batch.status === "submitted" && !running;
   const poll = running && watch
     ? pollSelf(`/batches/${batch.id}/summary?watch=1`, "2s")
     : {};
@@ -73,6 +79,18 @@ export function BatchSummary(
         <CostFigure batch={batch} running={running} />
       </p>
       <div class="actions">
+        {atGoogle && (
+          <button
+            type="button"
+            class="button danger"
+            hx-post={`/batches/${batch.id}/cancel-jobs`}
+            hx-include={`#${KEY_FIELD_ID}`}
+            hx-target={`#${summaryId(batch.id)}`}
+            hx-swap="outerHTML"
+          >
+            Cancel at Google
+          </button>
+        )}
         {running
           ? (
             <button
@@ -90,7 +108,7 @@ export function BatchSummary(
               {(open > 0 || batch.failedCount > 0) && (
                 <BudgetField batch={batch} />
               )}
-              {open > 0 && !confirming && (
+              {open > 0 && !confirming && !atGoogle && (
                 <RunButton
                   batchId={batch.id}
                   mode="resume"
@@ -98,11 +116,21 @@ export function BatchSummary(
                   primary
                 />
               )}
-              {batch.failedCount > 0 && (
+              {batch.failedCount > 0 && !atGoogle && (
                 <RunButton
                   batchId={batch.id}
                   mode="retry"
-                  label="Retry failed"
+                  label={batch.mode === "batch"
+                    ? "Retry failed as a new job"
+                    : "Retry failed"}
+                />
+              )}
+              {batch.failedCount > 0 && !atGoogle && batch.mode === "batch" && (
+                <RunButton
+                  batchId={batch.id}
+                  mode="retry"
+                  now
+                  label="Retry failed now (standard price)"
                 />
               )}
               <form

@@ -1,5 +1,5 @@
 /** The live cost estimate on the new-batch form. */
-import { COST_LABEL, formatUsd } from "../../core/cost.ts";
+import { atModePrice, COST_LABEL, formatUsd } from "../../core/cost.ts";
 
 export interface EstimateProps {
   /** Rows (prompts after expansion). */
@@ -37,7 +37,11 @@ export function Estimate(p: EstimateProps) {
           <>
             about <strong>{formatUsd(p.perImageUsd)}</strong> per image,{" "}
             <strong class="estimate-total">{formatUsd(p.totalUsd)}</strong>{" "}
-            in total
+            in total now, or{" "}
+            <strong class="estimate-batch">
+              {formatUsd(atModePrice(p.totalUsd, "batch"))}
+            </strong>{" "}
+            in Batch mode
           </>
         )}
       </p>

@@ -40,13 +40,16 @@ import { costLabel } from "../../core/cost.ts";
  * batch's budget field, "" for no cap) becomes the run's new cap.
  */
 export function RunStarter(
-  { batch, mode, budgetUsd }: {
+  { batch, mode, budgetUsd, now = false }: {
     batch: Batch;
     mode: RunMode;
     budgetUsd?: string;
+    /** Batch mode: run these now, at the standard price, not as a job. */
+    now?: boolean;
   },
 ) {
   const query = new URLSearchParams({ mode });
+  if (now) query.set("now", "1");
   if (budgetUsd !== undefined) query.set("budgetUsd", budgetUsd.trim());
   return (
     <div
@@ -149,18 +152,20 @@ function RunCost({ batch }: { batch: Batch }) {
  * (with the budget field next to it, if shown); the element then posts the key.
  */
 export function RunButton(
-  { batchId, mode, label, primary = false }: {
+  { batchId, mode, label, primary = false, now = false }: {
     batchId: string;
     mode: RunMode;
     label: string;
     primary?: boolean;
+    /** Batch mode: run now at the standard price instead of a new job. */
+    now?: boolean;
   },
 ) {
   return (
     <button
       type="button"
       class={`button ${primary ? "primary" : "secondary"}`}
-      hx-get={`/batches/${batchId}/runner?mode=${mode}`}
+      hx-get={`/batches/${batchId}/runner?mode=${mode}${now ? "&now=1" : ""}`}
       hx-include={`#${budgetFieldId(batchId)}`}
       hx-target={`#${ACTIVITY_ID}`}
       hx-swap="beforeend"

@@ -7,6 +7,7 @@ import type { BatchStatus, ItemStatus } from "../../core/records.ts";
 const BATCH_WORDS: Record<BatchStatus, string> = {
   draft: "Not started",
   running: "Running",
+  submitted: "At Google",
   done: "Done",
   partial: "Finished with failures",
   failed: "Failed",
@@ -17,6 +18,7 @@ const BATCH_WORDS: Record<BatchStatus, string> = {
 const ITEM_WORDS: Record<ItemStatus, string> = {
   pending: "Not started",
   running: "Generating…",
+  submitted: "At Google",
   succeeded: "Done",
   failed: "Failed",
   blocked: "Blocked by Google",

@@ -3,7 +3,7 @@
  * swaps by id: the item's tile, the batch's summary, and the run line in the
  * activity region. Elements not on screen are simply not updated.
  */
-import type { Batch, Image, Item } from "../../core/records.ts";
+import type { Batch, GoogleJob, Image, Item } from "../../core/records.ts";
 import type { GeneratorEvent } from "../../core/protocol.ts";
 import { Replace } from "../partial.tsx";
 import { BatchSummary, summaryId } from "../components/batch_summary.tsx";
@@ -18,7 +18,10 @@ import { Tile, tileId } from "../components/tile.tsx";
 
 /** One update of a run (the engine's `RunUpdate`). */
 export interface RunUpdateProps {
-  event: GeneratorEvent | { type: "finished" };
+  event:
+    | GeneratorEvent
+    | { type: "finished" }
+    | { type: "submitted"; jobs: readonly GoogleJob[] };
   batch: Batch;
   item?: Item;
   image?: Image;
@@ -48,7 +51,10 @@ export function RunUpdate(
         </Replace>
       ))}
       <Replace id={summaryId(batch.id)}>
-        <BatchSummary batch={batch} running={!finished} />
+        <BatchSummary
+          batch={batch}
+          running={!finished && event.type !== "submitted"}
+        />
       </Replace>
       {finished
         ? (

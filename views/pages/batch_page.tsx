@@ -1,6 +1,8 @@
 /** One batch: summary, actions and the grid of tiles. */
 import type { Batch, Image, Item, ReferenceImage } from "../../core/records.ts";
 import { CompareGrid, hasMatrix } from "../components/compare_grid.tsx";
+import { SyncPoller } from "../components/sync_poller.tsx";
+import { DEFAULTS } from "../../core/limits.ts";
 import { findModel } from "../../core/catalog.ts";
 import { BatchSummary } from "../components/batch_summary.tsx";
 import { ConfirmStart } from "../components/confirm_start.tsx";
@@ -20,6 +22,10 @@ export interface BatchPageProps {
   references?: readonly ReferenceImage[];
   /** A matrix batch shows its compare grid unless asked for the list. */
   view?: "compare" | "list";
+  /** Batch mode, at Google: how often the open page checks on the jobs. */
+  syncEvery?: number;
+  /** What the last check said. */
+  syncMessage?: string;
 }
 
 /** Id of a batch's whole section (replaced when a watched run ends). */
@@ -38,6 +44,8 @@ export function BatchPage(
     watch = false,
     references = [],
     view = "compare",
+    syncEvery = DEFAULTS.syncEverySeconds,
+    syncMessage,
   }: BatchPageProps,
 ) {
   const compare = hasMatrix(items);
@@ -61,6 +69,13 @@ export function BatchPage(
         watch={watch}
         confirming={confirm}
       />
+      {batch.status === "submitted" && !running && (
+        <SyncPoller
+          batchId={batch.id}
+          everySeconds={syncEvery}
+          message={syncMessage}
+        />
+      )}
       {references.length > 0 && (
         <ul class="references-list" aria-label="Reference images">
           {references.map((ref) => (

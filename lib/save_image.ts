@@ -3,8 +3,8 @@
  * it for the `image-saved` event (name, size, hash, pixel dimensions).
  */
 import type { JobItem, SavedImage } from "../core/protocol.ts";
-import { imageDimensions, sniffMimeType } from "../lib/image_info.ts";
-import { sha256Hex, writeFileAtomic } from "../lib/storage.ts";
+import { imageDimensions, sniffMimeType } from "./image_info.ts";
+import { sha256Hex, writeFileAtomic } from "./storage.ts";
 import {
   extensionForMimeType,
   imageFileName,

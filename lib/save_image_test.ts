@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import type { JobItem } from "../core/protocol.ts";
 import { saveImage, UnsupportedImageTypeError } from "./save_image.ts";
-import { job, run } from "./pool_test_helpers.ts";
 
 const ITEM: JobItem = { itemId: "i", position: 2, imageIndex: 0, prompt: "p" };
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -84,30 +83,4 @@ Deno.test("saveImage() stores PNG bytes as image/png, whatever label upstream pu
       assert.equal(saved.fileName, "0003-1.png", label);
     });
   }
-});
-
-Deno.test("runPool() reports an unsupported image type as a storage failure, not retried", async () => {
-  await withDir(async (dir) => {
-    let calls = 0;
-    const { result, of } = await run(job(["x"], { outputDir: dir }), {
-      request: () => {
-        calls++;
-        return Promise.resolve({
-          ok: true,
-          image: { mimeType: "image/gif", data: GIF.toBase64() },
-        });
-      },
-      save: undefined,
-    });
-    assert.equal(calls, 1);
-    assert.equal(of("image-saved").length, 0);
-    const failed = of("item-failed")[0];
-    assert.equal(failed?.kind, "storage");
-    assert.match(
-      failed.message,
-      /Google returned an image type BatchGen cannot store: image\/gif/,
-    );
-    assert.equal(result.failed, 1);
-    assert.deepEqual(await names(dir), []);
-  });
 });
