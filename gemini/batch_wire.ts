@@ -5,11 +5,7 @@
  * JSON strings) are clamped, and the job's error text is scrubbed of the key.
  */
 import { createScrubber } from "../core/scrub.ts";
-import {
-  limitBody,
-  MAX_ERROR_BODY_BYTES,
-  RedirectRefusedError,
-} from "./client.ts";
+import { fetchNoRedirect } from "./client.ts";
 import { classifyError, type Failure } from "./errors.ts";
 import { FILE_NAME, Refusal } from "./files_wire.ts";
 
@@ -171,25 +167,9 @@ export function batchNameOf(name: string): string {
   });
 }
 
-/**
- * fetchForGoogle's rules (no redirect is followed, error bodies are cut at
- * MAX_ERROR_BODY_BYTES) without its 64 MB cut of a successful body, which
- * would silently truncate an inline job's answer or a results file. The
- * caller bounds the body itself: readBoundedText, or line by line.
- */
-export async function fetchUncapped(
-  url: string,
-  init: RequestInit,
-): Promise<Response> {
-  const response = await fetch(url, { ...init, redirect: "manual" });
-  if (
-    response.type === "opaqueredirect" ||
-    (response.status >= 300 && response.status < 400)
-  ) {
-    await response.body?.cancel();
-    throw new RedirectRefusedError(response.status);
-  }
-  return response.ok ? response : limitBody(response, MAX_ERROR_BODY_BYTES);
+/** A Google call whose successful body the caller bounds itself. */
+export function fetchUncapped(url: string, init: RequestInit) {
+  return fetchNoRedirect(url, init, undefined);
 }
 
 /** The body as text, or undefined (and the rest unread) past `maxBytes`. */

@@ -34,7 +34,20 @@ export const MAX_BODY_BYTES = 64 * 1024 * 1024;
  * `Location` says), and it reads at most a bounded part of any body, so an
  * endless or huge answer ends where the bound does.
  */
-export const fetchForGoogle: typeof fetch = async (input, init) => {
+export const fetchForGoogle: typeof fetch = (input, init) =>
+  fetchNoRedirect(input, init, MAX_BODY_BYTES);
+
+/**
+ * The same rules with the bound on a successful body left to the caller
+ * (`okBytes: undefined`): an inline Batch answer or a results file can be
+ * far larger than one image, and cutting it silently would look like a
+ * complete answer. Such a caller bounds what it reads itself.
+ */
+export async function fetchNoRedirect(
+  input: Parameters<typeof fetch>[0],
+  init: RequestInit | undefined,
+  okBytes: number | undefined,
+): Promise<Response> {
   const response = await fetch(input, { ...init, redirect: "manual" });
   if (
     response.type === "opaqueredirect" ||
@@ -43,11 +56,9 @@ export const fetchForGoogle: typeof fetch = async (input, init) => {
     await response.body?.cancel();
     throw new RedirectRefusedError(response.status);
   }
-  return limitBody(
-    response,
-    response.ok ? MAX_BODY_BYTES : MAX_ERROR_BODY_BYTES,
-  );
-};
+  if (!response.ok) return limitBody(response, MAX_ERROR_BODY_BYTES);
+  return okBytes === undefined ? response : limitBody(response, okBytes);
+}
 
 /** `response` with its body cut after `maxBytes` (the rest is never read). */
 export function limitBody(response: Response, maxBytes: number): Response {
