@@ -11,8 +11,9 @@ import type { Db } from "./client.ts";
 import { newId } from "./ids.ts";
 import { googleJobs, images, items } from "./schema.ts";
 import type { GoogleJob } from "../core/records.ts";
-import type { SavedImage } from "../core/protocol.ts";
-import type { Usage } from "../core/cost.ts";
+import type { JobResult } from "../core/batch_results.ts";
+
+export type { JobResult };
 import { failedFields, succeededFields } from "../core/status.ts";
 
 /** A job as submitted: what Google answered, and what it holds. */
@@ -77,17 +78,6 @@ export async function updateJob(
     eq(googleJobs.id, id),
   );
 }
-
-/** One result of a job for one item. */
-export type JobResult =
-  | { kind: "image"; saved: SavedImage; usage?: Usage; costUsd: number | null }
-  | {
-    kind: "failure";
-    failure: { kind: string; message: string };
-    usage?: Usage;
-    costUsd: number | null;
-  }
-  | { kind: "cancelled" };
 
 /**
  * Records one item's result if it is still `submitted`; false when it was

@@ -11,29 +11,15 @@ import { itemsWithStatus, moveItems, settleBatch } from "../db/run_queries.ts";
 import { recordSubmittedJob } from "../db/google_job_queries.ts";
 import { referencesByIds } from "../db/reference_queries.ts";
 import type { Batch, GoogleJob, Item } from "../core/records.ts";
-import { LIMITS } from "../core/limits.ts";
-import { requestImageSize } from "../core/catalog.ts";
 import { atModePrice, estimateImageUsd, formatUsd } from "../core/cost.ts";
 import { runnableStatuses } from "../core/status.ts";
 import { deleteFile, uploadFile } from "../gemini/files.ts";
 import { fileReference, type ReferencePart } from "../gemini/parts.ts";
-import {
-  batchInputJsonl,
-  type BatchRequestRow,
-  createBatchJob,
-  imageRequestBody,
-} from "../gemini/batches.ts";
+import { createChunkJob } from "../gemini/batch_flow.ts";
+import { type Chunk, itemChunks } from "../gemini/batch_chunks.ts";
 import { readReferenceFile } from "./references.ts";
 import type { RunDeps } from "./deps.ts";
 import type { RunOptions, RunUpdate } from "./run_batch.ts";
-
-/** One job to create: a model and the items it holds. */
-interface Chunk {
-  model: string;
-  items: Item[];
-  rows: BatchRequestRow[];
-  bytes: number;
-}
 
 /** Submits the batch's open items as jobs at Google; returns the batch. */
 export async function submitBatch(
@@ -91,37 +77,14 @@ export async function submitBatch(
   for (const [n, chunk] of chunks.entries()) {
     if (signal.aborted) break;
     const displayName = `batchgen-${batch.id}-${n + 1}`;
-    let input: { rows: BatchRequestRow[] } | { fileName: string } = {
-      rows: chunk.rows,
-    };
-    const own: string[] = [];
-    if (chunk.rows.length > LIMITS.batchInlineRows) {
-      const file = await uploadFile({
-        ...base,
-        bytes: batchInputJsonl(chunk.rows),
-        mimeType: "application/jsonl",
-        displayName,
-      });
-      if (!file.ok) {
-        return await finish(
-          `Could not upload job ${n + 1}: ${file.failure.message}`,
-        );
-      }
-      own.push(file.file.name);
-      input = { fileName: file.file.name };
-    }
-    const created = await createBatchJob({
-      ...base,
-      model: chunk.model,
-      displayName,
-      input,
-    });
+    const created = await createChunkJob(base, chunk, displayName);
     if (!created.ok) {
-      await removeAll(own, base);
       return await finish(
-        `Google refused job ${
-          n + 1
-        } of ${chunks.length}: ${created.failure.message}`,
+        created.stage === "upload"
+          ? `Could not upload job ${n + 1}: ${created.failure.message}`
+          : `Google refused job ${
+            n + 1
+          } of ${chunks.length}: ${created.failure.message}`,
       );
     }
     const job = await recordSubmittedJob(db, {
@@ -135,7 +98,7 @@ export async function submitBatch(
       itemIds: chunk.items.map((item) => item.id),
       // References serve every job: each job lists them, and they go when
       // the last job is collected.
-      uploadedFiles: [...own, ...uploaded],
+      uploadedFiles: [...created.uploaded, ...uploaded],
     });
     jobs.push(job);
   }
@@ -158,39 +121,16 @@ export async function submitBatch(
   }
 }
 
-/** Requests grouped by model, cut at the row and byte caps. */
+/** Each open item's request, split into jobs (gemini/batch_chunks.ts). */
 function chunksOf(
   items: readonly Item[],
   parts: ReadonlyMap<string, ReferencePart>,
-): Chunk[] {
-  const chunks: Chunk[] = [];
-  const open = new Map<string, Chunk>();
-  const encoder = new TextEncoder();
-  for (const item of items) {
-    const row: BatchRequestRow = {
-      key: item.id,
-      request: imageRequestBody({
-        prompt: item.prompt,
-        aspectRatio: item.aspectRatio,
-        imageSize: requestImageSize(item.model, item.imageSize),
-        references: item.references.flatMap((id) => parts.get(id) ?? []),
-      }),
-    };
-    const bytes = encoder.encode(JSON.stringify(row)).length + 1;
-    let chunk = open.get(item.model);
-    if (
-      !chunk || chunk.rows.length >= LIMITS.batchJobRows ||
-      chunk.bytes + bytes > LIMITS.batchJobBytes
-    ) {
-      chunk = { model: item.model, items: [], rows: [], bytes: 0 };
-      open.set(item.model, chunk);
-      chunks.push(chunk);
-    }
-    chunk.items.push(item);
-    chunk.rows.push(row);
-    chunk.bytes += bytes;
-  }
-  return chunks;
+): (Chunk & { items: Item[] })[] {
+  const byId = new Map(items.map((item) => [item.id, item]));
+  return itemChunks(items, parts).map((chunk) => ({
+    ...chunk,
+    items: chunk.rows.map((row) => byId.get(row.key)!),
+  }));
 }
 
 /**

@@ -12,33 +12,31 @@
 import { join } from "node:path";
 import {
   batchJobs,
-  type JobResult,
   recordJobResult,
   updateJob,
 } from "../db/google_job_queries.ts";
+import {
+  batchItemResult,
+  ENDED_JOB_STATES,
+  type JobResult,
+  unansweredResult,
+} from "../core/batch_results.ts";
 import { itemsWithStatus, settleBatch } from "../db/run_queries.ts";
-import type { Batch, GoogleJob, Item, JobState } from "../core/records.ts";
-import { atModePrice, costFromUsage } from "../core/cost.ts";
+import type { Batch, GoogleJob, Item } from "../core/records.ts";
 import { deleteFile } from "../gemini/files.ts";
 import { decodeImage, type Outcome } from "../gemini/generate.ts";
 import {
   type BatchResult,
   cancelBatchJob,
   getBatchJob,
-  readResultsFile,
 } from "../gemini/batches.ts";
+import { readJobResults } from "../gemini/batch_flow.ts";
 import { saveImage } from "../lib/save_image.ts";
 import { scrubError } from "../core/scrub.ts";
 import { refuse, type Result } from "../core/result.ts";
 import type { RunDeps } from "./deps.ts";
 
-/** States after which a job changes no more. */
-const ENDED: readonly JobState[] = [
-  "succeeded",
-  "failed",
-  "cancelled",
-  "expired",
-];
+const ENDED = ENDED_JOB_STATES;
 
 /** What a sync found: the batch as it is now, and its jobs. */
 export interface SyncResult {
@@ -81,23 +79,13 @@ export async function syncBatch(
     if (!ENDED.includes(info.state)) continue;
     const save = (result: BatchResult) =>
       collect(deps, batch, job, open, result, apiKey);
-    let complete = true;
-    if (checked.inlineResults) {
-      for (const result of checked.inlineResults) await save(result);
-    } else if (info.output && "responsesFile" in info.output) {
-      const read = await readResultsFile({
-        ...base,
-        name: info.output.responsesFile,
-        onResult: save,
-      });
-      if (!read.ok) {
-        complete = false;
-        problems.push(
-          `${job.name}: the results download stopped (${read.failure.message}); syncing again continues it.`,
-        );
-      }
+    const read = await readJobResults(base, checked, save);
+    if (!read.complete) {
+      problems.push(
+        `${job.name}: the results download stopped (${read.failure.message}); syncing again continues it.`,
+      );
+      continue;
     }
-    if (!complete) continue;
     // What Google never answered gets a reason; the job is then done with.
     for (const id of job.itemIds) {
       if (!open.has(id)) continue;
@@ -105,7 +93,7 @@ export async function syncBatch(
         db,
         batch.id,
         id,
-        unanswered(info.state, info.error),
+        unansweredResult(info.state, info.error),
       );
       open.delete(id);
     }
@@ -176,68 +164,23 @@ async function collect(
   open.delete(key);
 }
 
-async function resultOf(
+/** One answer as a record: the image saved into the batch's folder, or why not. */
+function resultOf(
   outcome: Outcome,
   item: Item,
   dir: string,
   apiKey: string,
 ): Promise<JobResult> {
-  const costUsd = outcome.usage
-    ? atModePrice(costFromUsage(item.model, outcome.usage), "batch")
-    : null;
-  const usage = outcome.usage;
-  if (!outcome.ok) {
-    return { kind: "failure", failure: outcome.failure, usage, costUsd };
-  }
-  try {
+  return batchItemResult(outcome, item.model, async () => {
+    if (!outcome.ok) throw new TypeError("no image");
     await Deno.mkdir(dir, { recursive: true });
-    const saved = await saveImage(dir, {
+    return await saveImage(dir, {
       itemId: item.id,
       position: item.position,
       imageIndex: item.imageIndex,
       prompt: item.prompt,
     }, { bytes: decodeImage(outcome.image), mimeType: outcome.image.mimeType });
-    return { kind: "image", saved, usage, costUsd };
-  } catch (error) {
-    return {
-      kind: "failure",
-      failure: {
-        kind: "storage",
-        message: `Cannot save the image: ${scrubError(error, [apiKey])}`,
-      },
-      usage,
-      costUsd,
-    };
-  }
-}
-
-/** The reason an item gets when its ended job has no result for it. */
-function unanswered(state: JobState, error: string | undefined): JobResult {
-  switch (state) {
-    case "cancelled":
-      return { kind: "cancelled" };
-    case "expired":
-      return failure(
-        "expired",
-        "Google's Batch API did not get to this image within its time limit (about 48 hours). Retry failed runs it again.",
-      );
-    case "failed":
-      return failure(
-        "server",
-        `Google's Batch API failed the job${
-          error ? `: ${error}` : ""
-        }. Retry failed runs it again.`,
-      );
-    default:
-      return failure(
-        "malformed",
-        "Google's finished job had no result for this image.",
-      );
-  }
-}
-
-function failure(kind: string, message: string): JobResult {
-  return { kind: "failure", failure: { kind, message }, costUsd: null };
+  }, (error) => scrubError(error, [apiKey]));
 }
 
 /** What the batch says about its jobs after a sync. */

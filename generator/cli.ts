@@ -5,18 +5,18 @@
 import type { GeneratorEvent, Job } from "../core/protocol.ts";
 import { requestImageSize } from "../core/catalog.ts";
 import { MANIFEST_NAME } from "../core/files.ts";
-import type { BatchPlan } from "../core/batch_plan.ts";
-import { costLabel } from "../core/cost.ts";
 import { createScrubber, scrubError } from "../core/scrub.ts";
 import { createGeminiRequester } from "../gemini/generate.ts";
 import { removeTempFiles, writeFileAtomic } from "../lib/storage.ts";
 import { runPool } from "./pool.ts";
 import { parseCliArgs, USAGE } from "./cli_args.ts";
 import { createCliRecords } from "./cli_records.ts";
-import { planFromFiles } from "./cli_inputs.ts";
+import { dryRunSummary, planFromFiles } from "./cli_inputs.ts";
 import { googleReferenceParts } from "./references_google.ts";
+import { submitCommand, syncCommand } from "./cli_batch_command.ts";
+import { readBatchState } from "./cli_batch_state.ts";
 
-export { planCliBatch } from "./cli_inputs.ts";
+export { dryRunSummary, planCliBatch } from "./cli_inputs.ts";
 import {
   baseUrlFromEnv,
   createLineWriter,
@@ -26,7 +26,10 @@ import {
   withProcessEdges,
 } from "./process_io.ts";
 
-/** Runs the CLI with `args`; resolves with the exit code (0, 1, 2 or 130). */
+/**
+ * Runs the CLI with `args`; resolves with the exit code (0, 1, 2, 130/143;
+ * 3 when `--sync` finds jobs still at Google).
+ */
 export function runCli(args: readonly string[]): Promise<number> {
   return withProcessEdges((apiKey, stderr) => runCliWith(args, apiKey, stderr));
 }
@@ -47,7 +50,14 @@ async function runCliWith(
     stderr.write(`${parsed.message}\nRun with --help for usage.`);
     return 2;
   }
-  const options = parsed.options;
+  // A sync's folder is checked first: no key is needed to learn it is wrong.
+  const synced = parsed.kind === "sync"
+    ? await readBatchState(parsed.outDir)
+    : undefined;
+  if (synced && !synced.ok) {
+    stderr.write(synced.message);
+    return 2;
+  }
   if (!apiKey) {
     stderr.write(
       `Set ${KEY_VARIABLE} in the environment to your Gemini API key`,
@@ -59,6 +69,18 @@ async function runCliWith(
     stderr.write(base.problem.message);
     return 2;
   }
+  if (parsed.kind === "sync") {
+    return synced?.ok
+      ? await syncCommand({
+        outDir: parsed.outDir,
+        state: synced.state,
+        apiKey,
+        baseUrl: base.value,
+        stderr,
+      })
+      : 2;
+  }
+  const options = parsed.options;
   const planned = await planFromFiles(options, apiKey);
   if (!planned.ok) {
     // Every field's message, one per line: the API's `fields`, as text.
@@ -74,6 +96,17 @@ async function runCliWith(
     stdout.write(JSON.stringify(dryRunSummary(plan), null, 2) + "\n");
     await stdout.flush();
     return 0;
+  }
+  // Batch mode checks its folder and budget first, then makes the folder.
+  if (plan.mode === "batch") {
+    return await submitCommand({
+      plan,
+      referencePaths,
+      outDir: options.outDir,
+      apiKey,
+      baseUrl: base.value,
+      stderr,
+    });
   }
   try {
     await Deno.mkdir(options.outDir, { recursive: true });
@@ -197,18 +230,4 @@ export function progressLine(
     default:
       return undefined;
   }
-}
-
-/** What `--dry-run` prints: the planned rows and the estimate. */
-export function dryRunSummary(plan: BatchPlan) {
-  return {
-    title: plan.title,
-    itemCount: plan.estimate.images,
-    rowCount: plan.rows.length,
-    estimatedCostUsd: plan.estimate.totalUsd,
-    costLabel: costLabel(plan.estimate.priceListDate),
-    estimatedByModel: plan.estimate.byModel,
-    references: plan.references.map(({ name, sha256 }) => ({ name, sha256 })),
-    rows: plan.rows.slice(0, 50),
-  };
 }

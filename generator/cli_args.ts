@@ -10,6 +10,7 @@
 import { parseArgs } from "node:util";
 import { DEFAULTS, LIMITS } from "../core/limits.ts";
 import { DEFAULT_MODEL_ID, KNOWN_MODELS } from "../core/catalog.ts";
+import { STATE_NAME } from "./cli_batch_state.ts";
 
 // name, min, max, default of each numeric option the API does not have.
 const RUN_OPTIONS = [
@@ -25,8 +26,10 @@ const RUN_OPTIONS = [
 /** Usage text of the CLI. */
 export const USAGE =
   `Usage: GEMINI_API_KEY=… deno task generate --prompts FILE --out DIR [options]
+       GEMINI_API_KEY=… deno task generate --sync DIR
 
-Generates one or more images per prompt with Google's Gemini image models.
+Generates one or more images per prompt with Google's Gemini image models,
+now or (--batch-mode) as jobs at Google's Batch API, collected by --sync.
 The API key is read only from the GEMINI_API_KEY environment variable;
 BATCHGEN_GEMINI_BASE_URL overrides Google's address, as for the server.
 
@@ -56,12 +59,21 @@ Options:
   --matrix-aspect-ratio R   comma-separated ratios, likewise
   --matrix-size SIZES       comma-separated sizes, likewise
   --dry-run                 print the planned rows and estimate; send nothing
+  --batch-mode              submit the batch as jobs at Google's Batch API
+                            (about half the price, results within 24 h)
+                            instead of generating now; writes
+                            DIR/${STATE_NAME} and exits
+  --sync DIR                check the jobs submitted into DIR and save every
+                            finished result there; repeat until exit code 0/1
   --timeout-ms MS           per request, ${range("timeout-ms")}
   --max-attempts N          per image, ${range("max-attempts")}
+                            (neither applies with --batch-mode)
   -h, --help                show this text
 
 Limits and messages are those of the web app and the JSON API.
-Exit codes: 0 all images saved, 1 some failed, 2 bad usage or bad input.
+Exit codes: 0 all images saved, 1 some failed (or Google refused a
+--sync check), 2 bad usage or bad input, 3 (--sync) jobs still waiting at
+Google or a download cut short: run --sync again later.
 Models: ${KNOWN_MODELS.map((m) => m.id).join(", ")}`;
 
 /** What the command line asks for. */
@@ -77,9 +89,10 @@ export interface CliOptions {
   maxAttempts: number;
 }
 
-/** The result of parsing argv: options, a help request, or an error. */
+/** The result of parsing argv: options, a sync, a help request, or an error. */
 export type ParsedArgs =
   | { kind: "run"; options: CliOptions }
+  | { kind: "sync"; outDir: string }
   | { kind: "help" }
   | { kind: "error"; message: string };
 
@@ -113,6 +126,8 @@ export function parseCliArgs(args: readonly string[]): ParsedArgs {
         "matrix-aspect-ratio": { type: "string" },
         "matrix-size": { type: "string" },
         "dry-run": { type: "boolean" },
+        "batch-mode": { type: "boolean" },
+        sync: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }).values;
@@ -121,6 +136,31 @@ export function parseCliArgs(args: readonly string[]): ParsedArgs {
   }
   if (values.help) return { kind: "help" };
   const text = (name: string) => values[name] as string | undefined;
+  const given = Object.keys(values).filter((k) => values[k] !== undefined);
+  if (given.includes("sync")) {
+    // Everything a sync needs is in the folder's state file; another option
+    // would suggest it changes something, and it cannot.
+    const other = given.find((k) => k !== "sync");
+    if (other) {
+      return {
+        kind: "error",
+        message: `--sync DIR takes no other options (got --${other})`,
+      };
+    }
+    return text("sync")
+      ? { kind: "sync", outDir: text("sync")! }
+      : { kind: "error", message: "--sync needs a folder" };
+  }
+  const batchMode = values["batch-mode"] === true;
+  const nowOnly = ["timeout-ms", "max-attempts"].find((k) => given.includes(k));
+  if (batchMode && nowOnly) {
+    // Google runs a Batch job's requests itself; these would do nothing.
+    return {
+      kind: "error",
+      message:
+        `--${nowOnly} applies to images generated now; --batch-mode sends none`,
+    };
+  }
   const promptsFile = text("prompts");
   const outDir = text("out");
   if (!promptsFile) {
@@ -167,6 +207,7 @@ export function parseCliArgs(args: readonly string[]): ParsedArgs {
           sample: { count: text("sample"), seed: text("seed") ?? "1" },
         }),
         ...(Object.keys(matrix).length > 0 ? { matrix } : {}),
+        ...(batchMode ? { mode: "batch" } : {}),
       },
       referenceFiles: (values.reference as string[] | undefined) ?? [],
       wildcardFiles: (values.wildcards as string[] | undefined) ?? [],

@@ -95,6 +95,43 @@ Deno.test("parseCliArgs() refuses bad usage with a clear message", async (t) => 
   }
 });
 
+Deno.test("parseCliArgs() reads --batch-mode as the JSON API's mode and --sync DIR alone", async (t) => {
+  const batch = parseCliArgs([...REQUIRED, "--batch-mode"]);
+  assert.equal(batch.kind === "run" && batch.options.batch.mode, "batch");
+  const standard = parseCliArgs(REQUIRED);
+  assert.equal(
+    standard.kind === "run" && "mode" in standard.options.batch,
+    false,
+  );
+  assert.deepEqual(parseCliArgs(["--sync", "out"]), {
+    kind: "sync",
+    outDir: "out",
+  });
+  const cases: [string[], RegExp][] = [
+    [
+      ["--sync", "out", "--out", "o"],
+      /--sync DIR takes no other options \(got --out\)/,
+    ],
+    [["--sync", "out", "--batch-mode"], /--sync DIR takes no other options/],
+    [["--sync", ""], /--sync needs a folder/],
+    [
+      [...REQUIRED, "--batch-mode", "--timeout-ms", "60000"],
+      /--timeout-ms applies to images generated now; --batch-mode sends none/,
+    ],
+    [
+      [...REQUIRED, "--batch-mode", "--max-attempts", "2"],
+      /--max-attempts applies/,
+    ],
+  ];
+  for (const [args, message] of cases) {
+    await t.step(args.join(" "), () => {
+      const parsed = parseCliArgs(args);
+      assert.equal(parsed.kind, "error");
+      assert.match(parsed.kind === "error" ? parsed.message : "", message);
+    });
+  }
+});
+
 Deno.test("parseCliArgs() answers --help", () => {
   assert.deepEqual(parseCliArgs(["--help"]), { kind: "help" });
   assert.deepEqual(parseCliArgs(["-h"]), { kind: "help" });
@@ -119,4 +156,7 @@ Deno.test("USAGE states the prompt-file rules, the base URL variable and the lim
     /--timeout-ms MS +per request, 1000–1800000, default 360000/,
   );
   assert.match(USAGE, /--images-per-prompt N +1–10, default 1/);
+  assert.match(USAGE, /--batch-mode/);
+  assert.match(USAGE, /--sync DIR/);
+  assert.match(USAGE, /3 \(--sync\) jobs still waiting at\s+Google/);
 });

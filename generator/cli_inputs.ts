@@ -5,7 +5,12 @@
  * and wildcard lists. Nothing has been sent to Google when this refuses.
  */
 import { basename } from "node:path";
-import { type BatchPlan, buildBatch } from "../core/batch_plan.ts";
+import {
+  type BatchPlan,
+  buildBatch,
+  estimatedUsd,
+} from "../core/batch_plan.ts";
+import { atModePrice, costLabel } from "../core/cost.ts";
 import type { ReferenceInfo } from "../core/batch_plan.ts";
 import { DEFAULTS } from "../core/limits.ts";
 import { PromptFileError } from "../core/prompt_file.ts";
@@ -117,4 +122,25 @@ export function planCliBatch(
     references: (key) => byKey.get(key),
     secrets,
   });
+}
+
+/**
+ * What `--dry-run` prints: the planned rows and the estimate, at the price
+ * of the batch's mode (`--batch-mode`: the Batch API's).
+ */
+export function dryRunSummary(plan: BatchPlan) {
+  return {
+    title: plan.title,
+    mode: plan.mode,
+    itemCount: plan.estimate.images,
+    rowCount: plan.rows.length,
+    estimatedCostUsd: estimatedUsd(plan),
+    costLabel: costLabel(plan.estimate.priceListDate),
+    estimatedByModel: plan.estimate.byModel.map((m) => ({
+      ...m,
+      totalUsd: atModePrice(m.totalUsd, plan.mode),
+    })),
+    references: plan.references.map(({ name, sha256 }) => ({ name, sha256 })),
+    rows: plan.rows.slice(0, 50),
+  };
 }

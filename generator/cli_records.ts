@@ -4,7 +4,7 @@
  * (core/status.ts) by the same generator events, priced by the same table,
  * and written out as the same manifest (core/manifest.ts).
  */
-import { type BatchPlan, itemSlots } from "../core/batch_plan.ts";
+import { type BatchPlan, estimatedUsd, itemSlots } from "../core/batch_plan.ts";
 import { costFromUsage } from "../core/cost.ts";
 import { imageStem } from "../core/files.ts";
 import { requestImageSize } from "../core/catalog.ts";
@@ -61,7 +61,8 @@ export function createCliRecords(plan: BatchPlan, id: string): CliRecords {
     succeededCount: 0,
     failedCount: 0,
     blockedCount: 0,
-    estimatedCostUsd: plan.estimate.totalUsd,
+    // At the price of the batch's mode, as the server stores it.
+    estimatedCostUsd: estimatedUsd(plan),
     actualCostUsd: 0,
     budgetUsd: plan.budgetUsd,
     priceListDate: plan.estimate.priceListDate,

@@ -15,6 +15,7 @@ import {
 } from "./_helpers.ts";
 import { newWorkspace, query } from "./_html.ts";
 import { LIMITS } from "../core/limits.ts";
+import { costFromUsage, type Usage } from "../core/cost.ts";
 
 const MODEL = "gemini-nano-banana-2.1";
 const PRO = "gemini-3-pro-image";
@@ -138,6 +139,10 @@ Deno.test("[batch-mode] 50 rows with a reference: submitted, the tab closes, a l
   assert.equal(job!.inputKind, "file", "50 rows go as an uploaded JSONL file");
   assert.match(job!.displayName, new RegExp(created.id));
   assert.equal((await record(t, cookie, created.id)).status, "submitted");
+  // History marks it as waiting at Google.
+  const history = await (await t.request("/history", { headers: { cookie } }))
+    .text();
+  assert.match(history, /At Google/);
 
   // Later, with the key again: pending, running, then the results.
   assert.equal((await sync(t, cookie, created.id)).jobs[0]!.state, "pending");
@@ -147,8 +152,15 @@ Deno.test("[batch-mode] 50 rows with a reference: submitted, the tab closes, a l
   assert.equal(done.status, "done");
   assert.equal(done.counts.succeeded, 50);
   const full = await record(t, cookie, created.id);
-  const costs = full.items.map((i) => i.costUsd as number);
-  assert.ok(costs.every((c) => c > 0));
+  for (const item of full.items) {
+    const usage = item.usage as Usage;
+    const standard = costFromUsage(MODEL, usage)!;
+    assert.ok(standard > 0);
+    assert.ok(
+      Math.abs((item.costUsd as number) - standard / 2) < 1e-12,
+      "each image is priced at half the standard rate",
+    );
+  }
   // Every row carried the reference once uploaded, by fileData.
   const ran = t.fake.batchJobs()[0]!;
   assert.ok(ran.rows.every((r) => r.inputImages?.[0]?.kind === "file"));

@@ -16,7 +16,10 @@ import { syncOwned } from "../../engine/batch_sync.ts";
 import { batchReferences } from "../../engine/batch_files.ts";
 import { Replace } from "../../views/partial.tsx";
 import { BatchPage, batchSectionId } from "../../views/pages/batch_page.tsx";
-import { BatchSummary } from "../../views/components/batch_summary.tsx";
+import {
+  BatchSummary,
+  summaryId,
+} from "../../views/components/batch_summary.tsx";
 import { syncId, SyncPoller } from "../../views/components/sync_poller.tsx";
 import { readKeyField } from "./key_field.ts";
 
@@ -45,6 +48,8 @@ export function googleBatchRoutes(deps: AppDeps) {
           running={false}
           syncEvery={every}
           syncMessage={message}
+          // An answer to a check: checking again on load would loop.
+          syncOnLoad={false}
         />
       </Replace>
     );
@@ -56,14 +61,22 @@ export function googleBatchRoutes(deps: AppDeps) {
     const every = Number(c.req.query("every") ?? DEFAULTS.syncEverySeconds);
     const read = await readKeyField(c);
     if (!read.ok) {
-      const since = batch.statusMessage ?? "At Google.";
+      // An empty field is the usual case (after a reload): ask for the key.
+      // A key of the wrong shape, or an insecure transport, says why.
+      const typed = read.problem.code === "missing_key"
+        ? (await c.req.parseBody()).apiKey
+        : "-";
+      const empty = typeof typed !== "string" || typed.trim() === "";
       return c.html(
         <Replace id={syncId(batch.id)}>
           <SyncPoller
             batchId={batch.id}
             everySeconds={Math.max(every, DEFAULTS.syncEverySeconds)}
-            message={read.problem.code === "missing_key"
-              ? `${since} Paste your key above to check on it.`
+            needsKey
+            message={empty
+              ? `${await waitingSince(
+                batch,
+              )} Paste your key in the field above to check on it and collect the images.`
               : read.problem.message}
           />
         </Replace>,
@@ -107,14 +120,17 @@ export function googleBatchRoutes(deps: AppDeps) {
     const read = await readKeyField(c);
     if (!read.ok) {
       return c.html(
-        <BatchSummary
-          batch={{
-            ...batch,
-            statusMessage:
-              `${read.problem.message} Cancelling at Google needs your key.`,
-          }}
-          running={false}
-        />,
+        <Replace id={summaryId(batch.id)}>
+          <BatchSummary
+            batch={{
+              ...batch,
+              statusMessage:
+                `${read.problem.message} Cancelling at Google needs your key.`,
+            }}
+            running={false}
+            inPage
+          />
+        </Replace>,
       );
     }
     const synced = await syncOwned(deps, batch, read.value.key, {
@@ -126,12 +142,23 @@ export function googleBatchRoutes(deps: AppDeps) {
       ? synced.value.problems[0] ??
         "Cancelled at Google; what had finished is kept. Google may take a minute to stop."
       : synced.problem.message;
+    // The whole batch: the tiles of what Google cancelled say so too.
     return c.html(
-      <BatchSummary
-        batch={{ ...now, statusMessage: message }}
-        running={false}
-      />,
+      await fresh(
+        { ...now, statusMessage: message },
+        DEFAULTS.syncEverySeconds,
+      ),
     );
+  }
+
+  /** "Waiting at Google since 14:02 UTC." (its oldest open job). */
+  async function waitingSince(batch: Batch) {
+    const open = (await batchJobs(db, batch.id)).find((j) => !j.collected);
+    return open
+      ? `Waiting at Google since ${
+        open.createdAt.toISOString().slice(11, 16)
+      } UTC.`
+      : "Waiting at Google.";
   }
 
   async function jobStates(batch: Batch) {

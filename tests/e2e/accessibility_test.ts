@@ -4,7 +4,9 @@
  * batch with done, blocked and failed tiles, the image viewer open, History,
  * the gallery, "Your key" and a not-found page, at desktop and phone width;
  * and authoring: the form previewing a table with a reference and a matrix
- * (and a problem with it), and the compare grid of such a batch.
+ * (and a problem with it), and the compare grid of such a batch; and Batch
+ * mode: the form with "Batch" chosen, and a batch waiting at Google, without
+ * a key (the page asks for it) and with one.
  * axe is injected by the test (the app's CSP allows no inline script, so the
  * test's context bypasses CSP for the injection only).
  */
@@ -124,6 +126,17 @@ Deno.test({
         await page.waitForSelector(`#run-ended-${matrixId}.run-finished`, {
           timeout: 20000,
         });
+        // A batch in Batch mode, left waiting at Google (the fake's job
+        // stays pending).
+        await page.goto(url);
+        await page.fill("#api-key", TEST_KEY);
+        await page.fill("textarea[name=prompts]", "a heron\na kingfisher");
+        await page.check("input[name=mode][value=batch]");
+        await page.waitForSelector(".estimate-batch");
+        await page.click("#batch-form button[type=submit]");
+        await page.waitForURL(/\/batches\/[a-z0-9]+$/);
+        const atGoogleId = page.url().split("/").pop()!;
+        await page.waitForSelector(".sync-poller");
         for (const width of [1280, 390]) {
           await page.setViewportSize({
             width,
@@ -143,6 +156,17 @@ Deno.test({
           await page.goto(`${url}/batches/${matrixId}`);
           await page.waitForSelector("table.compare .tile img");
           await check(`${width}px compare grid`);
+          await page.goto(`${url}/`);
+          await page.check("input[name=mode][value=batch]");
+          await page.fill("textarea[name=prompts]", "a heron");
+          await page.waitForSelector(".estimate-batch");
+          await check(`${width}px new batch in Batch mode`);
+          await page.goto(`${url}/batches/${atGoogleId}`);
+          await page.waitForSelector(".sync-poller.sync-needs-key");
+          await check(`${width}px batch at Google, no key`);
+          await page.fill("#api-key", TEST_KEY);
+          await page.waitForSelector(".sync-poller:not(.sync-needs-key)");
+          await check(`${width}px batch at Google, with the key`);
           await page.goto(`${url}/batches/${id}`);
           await page.waitForSelector(".tile img");
           await check(`${width}px finished batch`);
@@ -161,5 +185,5 @@ Deno.test({
         await context.close();
       }
       assert.deepEqual(problems, [], problems.join("\n\n"));
-    }),
+    }, { fake: { batch: { getsPerState: 1000 } } }),
 });

@@ -3,8 +3,11 @@
  * Chromium against the fake Gemini: the new-batch form, a running batch, a
  * finished batch with blocked and failed tiles, the viewer, the gallery,
  * History, and authoring (a table upload with references and a matrix in the
- * form's preview, then its compare grid), at 1280×800 and 390×844. Slow and writes into the repository, so
- * it runs only with `deno task screenshots` (BATCHGEN_SCREENSHOTS=1).
+ * form's preview, then its compare grid), and Batch mode (the form with
+ * "Batch" chosen, a batch waiting at Google with the key in the field and
+ * after a reload without it), at 1280×800 and 390×844. Slow and writes into
+ * the repository, so it runs only with `deno task screenshots`
+ * (BATCHGEN_SCREENSHOTS=1).
  */
 import { Buffer } from "node:buffer";
 import { fileURLToPath } from "node:url";
@@ -182,6 +185,52 @@ Deno.test({
         await page.hover("table.compare .tile");
         await page.waitForTimeout(300);
         await shoot(page, "compare", width);
+
+        await batchMode(page, url, width);
       }
-    }),
+    }, { fake: { batch: { getsPerState: 1000 } } }),
 });
+
+/**
+ * Batch mode: the form with "Batch" chosen (both estimates), then the
+ * batch waiting at Google with the key in the field, and after a reload
+ * without it (the page asks for the key). The fake keeps the job pending.
+ */
+async function batchMode(page: Page, url: string, width: number) {
+  await page.goto(url);
+  await page.fill("#api-key", TEST_KEY);
+  await page.fill(
+    "textarea[name=prompts]",
+    [
+      "a lighthouse at dawn, watercolour",
+      "a fox in fresh snow, photograph",
+      "a tram in the rain, ink drawing",
+      "a heron in the reeds, woodcut",
+    ].join("\n"),
+  );
+  await page.fill("input[name=imagesPerPrompt]", "2");
+  await page.check("input[name=mode][value=batch]");
+  await page.waitForFunction(() =>
+    /8 images/.test(
+      document.querySelector(".estimate-body")?.textContent ?? "",
+    )
+  );
+  await centre(page, "fieldset.mode-choice");
+  await shoot(page, "batch-mode-form", width);
+
+  await page.click("#batch-form button[type=submit]");
+  await page.waitForURL(/\/batches\/[a-z0-9]+$/);
+  // Drawn afresh once submitted, then checked once with the key.
+  await page.waitForSelector(".sync-poller");
+  await page.waitForFunction(() =>
+    document.querySelectorAll(".tile-submitted").length === 8
+  );
+  await page.waitForLoadState("networkidle");
+  if (width < 600) await centre(page, ".sync-poller");
+  await shoot(page, "batch-at-google", width);
+
+  await page.reload();
+  await page.waitForSelector(".sync-poller.sync-needs-key");
+  if (width < 600) await centre(page, ".sync-poller");
+  await shoot(page, "batch-at-google-no-key", width);
+}

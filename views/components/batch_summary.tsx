@@ -33,11 +33,20 @@ export interface BatchSummaryProps {
   watch?: boolean;
   /** The "Start it?" question is shown: its Start is the only start button. */
   confirming?: boolean;
+  /**
+   * Drawn with the rest of the batch page (or as an answer that must stay
+   * as drawn). A summary swapped in on its own that finds the batch at
+   * Google (the end of a submission's stream) has the whole batch section
+   * drawn afresh once, so the tiles say "At Google" too and the page gets
+   * its sync poller.
+   */
+  inPage?: boolean;
 }
 
 /** Swapped by id (`summaryId`) as events arrive. */
 export function BatchSummary(
-  { batch, running, watch = false, confirming = false }: BatchSummaryProps,
+  { batch, running, watch = false, confirming = false, inPage = false }:
+    BatchSummaryProps,
 ) {
   const finished = batch.succeededCount + batch.failedCount;
   const open = batch.itemCount - finished;
@@ -46,6 +55,8 @@ export function BatchSummary(
   const atGoogle = batch.status === "submitted" && !running;
   const poll = running && watch
     ? pollSelf(`/batches/${batch.id}/summary?watch=1`, "2s")
+    : atGoogle && !inPage
+    ? redrawSection(batch.id)
     : {};
   return (
     <section
@@ -85,8 +96,9 @@ export function BatchSummary(
             class="button danger"
             hx-post={`/batches/${batch.id}/cancel-jobs`}
             hx-include={`#${KEY_FIELD_ID}`}
-            hx-target={`#${summaryId(batch.id)}`}
-            hx-swap="outerHTML"
+            // The answer updates the summary (or the whole batch) by id.
+            hx-swap="none"
+            hx-confirm="Cancel the jobs at Google? Images Google has finished are kept; the rest are not made (Retry can submit them again)."
           >
             Cancel at Google
           </button>
@@ -105,7 +117,7 @@ export function BatchSummary(
           )
           : (
             <>
-              {(open > 0 || batch.failedCount > 0) && (
+              {(open > 0 || batch.failedCount > 0) && !atGoogle && (
                 <BudgetField batch={batch} />
               )}
               {open > 0 && !confirming && !atGoogle && (
@@ -164,13 +176,29 @@ export function BatchSummary(
               <DeleteButton
                 batchId={batch.id}
                 label="Delete"
-                question="Delete this batch and its images?"
+                question={atGoogle
+                  ? "Delete this batch and its images? Its jobs at Google are not cancelled: Google still makes (and bills) them, and nothing collects them. Use Cancel at Google first to stop them."
+                  : "Delete this batch and its images?"}
               />
             </>
           )}
       </div>
     </section>
   );
+}
+
+/**
+ * Attributes that have a summary drawn on its own ask, once, for the whole
+ * batch section (`GET /batches/:id/summary` draws it afresh when no run
+ * holds the batch, else answers a summary that watches the run).
+ */
+function redrawSection(batchId: string) {
+  return {
+    "hx-get": `/batches/${batchId}/summary`,
+    "hx-trigger": "load delay:500ms",
+    "hx-swap": "outerHTML",
+    "hx-status:5xx": "swap:none",
+  };
 }
 
 /**

@@ -13,7 +13,11 @@ export interface EstimateProps {
   priceListDate: string;
 }
 
-/** "3 prompts × 2 images = 6 images · ~$0.134 each · ~$0.80 total". */
+/**
+ * "3 prompts × 2 images = 6 images", then both prices: "Now: about $0.134
+ * per image, $0.806 in total" and "Batch mode: about $0.0672 per image,
+ * $0.403 in total". The form's "When" choice highlights its own (app.css).
+ */
 export function Estimate(p: EstimateProps) {
   return (
     // The K9 label is the figure's tooltip; the page says it once, below.
@@ -22,7 +26,7 @@ export function Estimate(p: EstimateProps) {
       data-total={p.totalUsd ?? ""}
       title={COST_LABEL}
     >
-      <p>
+      <p class="estimate-count">
         <strong>{p.prompts}</strong> prompt{p.prompts === 1 ? "" : "s"}
         {p.uniform === false ? ", " : (
           <>
@@ -32,19 +36,28 @@ export function Estimate(p: EstimateProps) {
           </>
         )}
         <strong>{p.images}</strong> image{p.images === 1 ? "" : "s"}
-        {" · "}
-        {p.perImageUsd === null ? "price unknown for this model" : (
-          <>
-            about <strong>{formatUsd(p.perImageUsd)}</strong> per image,{" "}
+        {p.perImageUsd === null && " · price unknown for this model"}
+      </p>
+      {p.perImageUsd !== null && (
+        <p class="estimate-modes">
+          <span class="estimate-mode estimate-now">
+            <span class="estimate-mode-name">Now:</span> about{" "}
+            <strong>{formatUsd(p.perImageUsd)}</strong> per image,{" "}
             <strong class="estimate-total">{formatUsd(p.totalUsd)}</strong>{" "}
-            in total now, or{" "}
+            in total
+          </span>{" "}
+          <span class="estimate-mode estimate-later">
+            <span class="estimate-mode-name">Batch mode:</span> about{" "}
+            <strong>{formatUsd(atModePrice(p.perImageUsd, "batch"))}</strong>
+            {" "}
+            per image,{" "}
             <strong class="estimate-batch">
               {formatUsd(atModePrice(p.totalUsd, "batch"))}
             </strong>{" "}
-            in Batch mode
-          </>
-        )}
-      </p>
+            in total
+          </span>
+        </p>
+      )}
     </div>
   );
 }

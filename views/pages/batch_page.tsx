@@ -26,6 +26,12 @@ export interface BatchPageProps {
   syncEvery?: number;
   /** What the last check said. */
   syncMessage?: string;
+  /**
+   * Batch mode, at Google: check once as soon as the page is shown (a
+   * visit or a reload; an empty key field is pointed out at once). False
+   * when the page is itself the answer to a check.
+   */
+  syncOnLoad?: boolean;
 }
 
 /** Id of a batch's whole section (replaced when a watched run ends). */
@@ -46,6 +52,7 @@ export function BatchPage(
     view = "compare",
     syncEvery = DEFAULTS.syncEverySeconds,
     syncMessage,
+    syncOnLoad = true,
   }: BatchPageProps,
 ) {
   const compare = hasMatrix(items);
@@ -56,8 +63,9 @@ export function BatchPage(
     <section class="panel batch" id={batchSectionId(batch.id)}>
       <h1>{batch.title}</h1>
       <p class="settings">
-        {settingsText(batch, items)} · {s.concurrency} in parallel · created
-        {" "}
+        {settingsText(batch, items)} · {batch.mode === "batch"
+          ? "Batch mode (Google's Batch API)"
+          : `${s.concurrency} in parallel`} · created{" "}
         <time datetime={batch.createdAt.toISOString()}>
           {batch.createdAt.toISOString().slice(0, 16).replace("T", " ")} UTC
         </time>
@@ -68,12 +76,14 @@ export function BatchPage(
         running={running}
         watch={watch}
         confirming={confirm}
+        inPage
       />
       {batch.status === "submitted" && !running && (
         <SyncPoller
           batchId={batch.id}
           everySeconds={syncEvery}
           message={syncMessage}
+          checkOnLoad={syncOnLoad}
         />
       )}
       {references.length > 0 && (

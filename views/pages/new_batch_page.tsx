@@ -262,24 +262,30 @@ export function NewBatchPage(
         </div>
         <fieldset class="field mode-choice">
           <legend>When</legend>
-          <label class="check">
+          <label class="check mode-option">
             <input
               type="radio"
               name="mode"
               value="standard"
               checked={values.mode !== "batch"}
             />{" "}
-            Now (standard price): watch the images arrive
+            <strong>Now</strong>, at the standard price{" "}
+            <span class="mode-detail">
+              Watch the images arrive in a minute or two.
+            </span>
           </label>
-          <label class="check">
+          <label class="check mode-option">
             <input
               type="radio"
               name="mode"
               value="batch"
               checked={values.mode === "batch"}
             />{" "}
-            Batch (about 50% cheaper, results within 24 h): Google's Batch API;
-            close the tab, come back and paste your key to collect
+            <strong>Batch</strong>, about half the price{" "}
+            <span class="mode-detail">
+              Google's Batch API makes the images within 24 hours. You may close
+              the tab: come back, paste your key and they are collected.
+            </span>
           </label>
           <FieldError message={errors.mode} />
         </fieldset>
@@ -293,12 +299,16 @@ export function NewBatchPage(
         >
         </div>
         <FieldError message={errors.apiKey} />
+        {/* The words follow the "When" choice (app.css, `:has`). */}
         <button type="submit" class="button primary">
-          {values.mode === "batch" ? "Generate (submit to Google)" : "Generate"}
+          <span class="when-now">Generate</span>
+          <span class="when-batch">Generate (submit to Google)</span>
         </button>
         <p class="hint">
-          Generate saves the batch (without your key) and starts it with the key
-          above.
+          Generate saves the batch (without your key) and{" "}
+          <span class="when-now">starts it</span>
+          <span class="when-batch">submits it to Google's Batch API</span>{" "}
+          with the key above.
         </p>
       </form>
     </section>
