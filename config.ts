@@ -67,6 +67,27 @@ const envSchema = z.object({
   BATCHGEN_MAX_RUNNING: z.coerce.number().int().min(1).max(
     LIMITS.maxRunning,
   ).optional(),
+  BATCHGEN_DATABASE_AUTH_TOKEN: z.string().min(1).optional(),
+  BATCHGEN_LOG_FORMAT: z.enum(["text", "json"], {
+    error: 'must be "text" or "json"',
+  }).default("text"),
+  /** /readyz fails below this much free disk in the data dir. */
+  BATCHGEN_MIN_FREE_DISK_MB: z.coerce.number().int().min(0).default(512),
+  BATCHGEN_STORAGE_URL: z.string().regex(
+    /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?$/,
+    "must be s3://bucket or s3://bucket/prefix",
+  ).optional(),
+  BATCHGEN_S3_ENDPOINT: z.url({ error: "must be a URL" }).optional(),
+  BATCHGEN_S3_REGION: z.string().min(1).default("us-east-1"),
+  BATCHGEN_S3_FORCE_PATH_STYLE: onOff.default(false),
+  AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /** Seconds a run's lease lasts without a heartbeat (several instances). */
+  BATCHGEN_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(
+    60,
+  ),
+  /** This instance's name in run leases; default: host name and process id. */
+  BATCHGEN_INSTANCE_ID: z.string().regex(/^[\w.:-]{1,100}$/).optional(),
 });
 
 export type { Config };
@@ -126,8 +147,47 @@ export function loadConfig(
       bytes: e.BATCHGEN_WORKSPACE_MAX_BYTES,
     },
     basicAuth: basic ? { username: basic[1]!, password: basic[2]! } : undefined,
+    databaseAuthToken: e.BATCHGEN_DATABASE_AUTH_TOKEN,
+    logFormat: e.BATCHGEN_LOG_FORMAT,
+    minFreeDiskBytes: e.BATCHGEN_MIN_FREE_DISK_MB * 1024 * 1024,
+    storage: storageConfig(e),
+    leaseMs: e.BATCHGEN_LEASE_SECONDS * 1000,
+    instanceId: e.BATCHGEN_INSTANCE_ID ?? defaultInstanceId(),
     childEnv: pick(env, ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"]),
   });
+}
+
+/** Where images live: the data dir, or an S3-compatible bucket. */
+function storageConfig(e: z.infer<typeof envSchema>): Config["storage"] {
+  const url = e.BATCHGEN_STORAGE_URL;
+  if (!url) return { kind: "local" };
+  if (!e.AWS_ACCESS_KEY_ID || !e.AWS_SECRET_ACCESS_KEY) {
+    throw new ConfigError(
+      "Cannot start BatchGen: bad configuration\n  BATCHGEN_STORAGE_URL needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+    );
+  }
+  const [, bucket = "", prefix = ""] = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url) ??
+    [];
+  return {
+    kind: "s3",
+    bucket,
+    prefix: prefix.replace(/\/+$/, ""),
+    endpoint: e.BATCHGEN_S3_ENDPOINT,
+    region: e.BATCHGEN_S3_REGION,
+    forcePathStyle: e.BATCHGEN_S3_FORCE_PATH_STYLE,
+    accessKeyId: e.AWS_ACCESS_KEY_ID,
+    secretAccessKey: e.AWS_SECRET_ACCESS_KEY,
+  };
+}
+
+function defaultInstanceId(): string {
+  let host = "host";
+  try {
+    host = Deno.hostname();
+  } catch {
+    // No --allow-sys: the process id still tells instances on a host apart.
+  }
+  return `${host}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
 }
 
 function pick(env: Record<string, string | undefined>, names: string[]) {

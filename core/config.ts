@@ -32,4 +32,30 @@ export interface Config {
   basicAuth?: { username: string; password: string };
   /** What the generator child needs from this environment to start Deno (K4: nothing else). */
   childEnv: Record<string, string>;
+  /** For a libSQL server (`BATCHGEN_DATABASE_AUTH_TOKEN`). */
+  databaseAuthToken?: string;
+  /** One line per event: readable text, or one JSON object (with a request id). */
+  logFormat: "text" | "json";
+  /** /readyz fails below this much free disk in the data dir. */
+  minFreeDiskBytes: number;
+  /** Where images live. */
+  storage: StorageConfig;
+  /** How long a run's lease lasts without a heartbeat. */
+  leaseMs: number;
+  /** This instance's name in run leases. */
+  instanceId: string;
 }
+
+/** The data dir, or an S3-compatible bucket (BATCHGEN_STORAGE_URL). */
+export type StorageConfig =
+  | { kind: "local" }
+  | {
+    kind: "s3";
+    bucket: string;
+    prefix: string;
+    endpoint?: string;
+    region: string;
+    forcePathStyle: boolean;
+    accessKeyId: string;
+    secretAccessKey: string;
+  };
