@@ -67,6 +67,7 @@ export function googleBatchRoutes(deps: AppDeps) {
         ? (await c.req.parseBody()).apiKey
         : "-";
       const empty = typeof typed !== "string" || typed.trim() === "";
+      const since = await waitingSince(batch);
       return c.html(
         <Replace id={syncId(batch.id)}>
           <SyncPoller
@@ -74,9 +75,7 @@ export function googleBatchRoutes(deps: AppDeps) {
             everySeconds={Math.max(every, DEFAULTS.syncEverySeconds)}
             needsKey
             message={empty
-              ? `${await waitingSince(
-                batch,
-              )} Paste your key in the field above to check on it and collect the images.`
+              ? `${since} Paste your key in the field above to check on it and collect the images.`
               : read.problem.message}
           />
         </Replace>,
