@@ -29,26 +29,48 @@ import { googleBatchRoutes } from "./http/pages/google_batch.tsx";
 import { reuseRoutes } from "./http/pages/batch_copies.tsx";
 import { notFoundPage, pageRoutes } from "./http/pages/static_pages.tsx";
 import { isApiRequest, problemResponse } from "./http/problem.ts";
+import { metricsRoutes, probeRoutes, requestContext } from "./http/ops.ts";
+import { attachMetrics, Metrics } from "./lib/metrics.ts";
 
 export type { AppDeps };
 
 /** The whole BatchGen web app. */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const { config } = deps;
+  // The deps object is kept as it is (tests swap its parts after this), and
+  // given the configured log format: every line the app and the engine log,
+  // with the id of the request doing the work in JSON. The run routes count
+  // run events into the metrics attached to it.
+  if (deps.log.format !== config.logFormat) {
+    deps.log = deps.log.withFormat(config.logFormat);
+  }
+  const metrics = new Metrics({
+    runsActive: () => deps.activeRuns.size,
+    runsMax: deps.activeRuns.maxTotal,
+  });
+  attachMetrics(deps, metrics);
   const app = new Hono<AppEnv>();
 
+  // Before anything can answer: the request id (logs, X-Request-Id) and the
+  // request's latency in the metrics.
+  app.use(requestContext(metrics));
   // The connection's facts first: every later step reads them (K7).
   app.use(transport({ trustProxy: config.trustProxy }));
   app.use(allowedHosts(config.allowedHosts));
   app.use(securityHeaders());
   app.use(cacheRules());
+  // Probes from a load balancer: no password, no workspace cookie.
+  app.route("/", probeRoutes(deps));
   // Per-client limits (core/limits.ts).
   const limits = deps.rateLimits ?? createRateLimits();
   if (config.basicAuth) {
-    // Every route, static assets included. A wrong password is a 401 with
-    // WWW-Authenticate (answerError keeps the exception's own response).
+    // Every route but the probes, static assets included. A wrong password
+    // is a 401 with WWW-Authenticate (answerError keeps the exception's own
+    // response).
     app.use(basicAuth(config.basicAuth, limits.authFailures));
   }
+  // Behind Basic auth when it is set; no workspace cookie.
+  app.route("/", metricsRoutes(metrics));
   app.route("/", assetRoutes());
   app.use(sameOrigin());
   app.use(bodyLimits());

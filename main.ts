@@ -1,98 +1,124 @@
-/** Starts BatchGen: config, database, recovery, app, server, shutdown. */
-import { removeTempFiles } from "./lib/storage.ts";
-import { createApp } from "./app.ts";
-import { ConfigError, loadConfig } from "./config.ts";
-import { openDb } from "./db/client.ts";
-import { spawnGenerator } from "./engine/runner.ts";
-import { ActiveRuns } from "./engine/active_runs.ts";
-import { checkKey } from "./engine/key_check.ts";
-import { createLogger } from "./lib/log.ts";
-import { recoverAfterCrash } from "./engine/recovery.ts";
+/**
+ * BatchGen's one program, as `deno task start` runs it and as `deno compile`
+ * builds it: `serve` (the default), `generate` (the CLI) and the internal
+ * generator mode that the server spawns (engine/runner.ts). Each command
+ * imports only its own modules, so a generator child never loads the server
+ * (nor libSQL's native module, which its permissions refuse).
+ */
+import { GENERATOR_MODE } from "./engine/runner.ts";
 
-const log = createLogger();
+/** The program's own `--help`. */
+export const USAGE = `Usage: batchgen [COMMAND]
 
-/** Stops the start with one readable line (like a bad configuration). */
-async function cannotStart(what: string, error: unknown): Promise<never> {
-  const reason = error instanceof Error ? error.message : String(error);
-  await Deno.stderr.write(
-    new TextEncoder().encode(`Cannot start BatchGen: ${what}: ${reason}\n`),
-  );
-  Deno.exit(2);
+Batch image generation with Google's Gemini image models, on your own key.
+
+Commands:
+  serve               serve the web app and the JSON API (the default);
+                      configured by environment variables (see the README)
+  generate [OPTIONS]  the command-line generator, without the server;
+                      "batchgen generate --help" lists its options
+  help                this text (also -h, --help)
+
+From the source folder, "deno task start" is "batchgen serve" and
+"deno task generate" is "batchgen generate".
+`;
+
+/** What the command line asks for. */
+export type EntryCommand =
+  | { kind: "serve" }
+  | { kind: "generate"; args: string[] }
+  | { kind: "generator" }
+  | { kind: "help" }
+  | { kind: "error"; message: string };
+
+const HELP = new Set(["help", "-h", "--help"]);
+
+/** Reads the command line of the program. */
+export function parseEntryArgs(args: readonly string[]): EntryCommand {
+  const [first, ...rest] = args;
+  if (first === undefined) return { kind: "serve" };
+  if (HELP.has(first)) return { kind: "help" };
+  if (first === "generate") return { kind: "generate", args: rest };
+  if (first === "serve") {
+    if (rest.length === 0) return { kind: "serve" };
+    if (rest.length === 1 && HELP.has(rest[0]!)) return { kind: "help" };
+    return {
+      kind: "error",
+      message:
+        "serve takes no options: it is configured by environment variables (see the README)",
+    };
+  }
+  if (first === GENERATOR_MODE) {
+    return rest.length === 0 ? { kind: "generator" } : {
+      kind: "error",
+      message: `${GENERATOR_MODE} takes no options: the job comes on stdin`,
+    };
+  }
+  // Echo only what looks like a command word: a pasted key must not be
+  // printed back into a terminal's scrollback or a log.
+  const shown = /^[a-z][a-z_-]{0,19}$/i.test(first) ? ` "${first}"` : "";
+  return { kind: "error", message: `Unknown command${shown}` };
 }
 
-async function main() {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    await Deno.stderr.write(new TextEncoder().encode(error.message + "\n"));
-    Deno.exit(2);
+/**
+ * Permissions the generator never needs. A compiled binary runs every
+ * command with the permissions `deno compile` fixed, the server's; the
+ * generator mode gives these up before it loads any code that could use them.
+ */
+export function dropGeneratorSpareAccess(): void {
+  for (const name of ["run", "ffi", "sys"] as const) {
+    Deno.permissions.revokeSync({ name });
   }
-  await Deno.mkdir(config.imagesDir, { recursive: true });
-  await Deno.mkdir(config.referencesDir, { recursive: true });
-  // A reference upload cut short by a crash leaves a temp file, never a
-  // half-written image under its hash.
-  await removeTempFiles(config.referencesDir);
-  const { db, close } = await openDb(config.databaseUrl);
-  const recovered = await recoverAfterCrash(db, config.imagesDir);
-  if (recovered.batches > 0 || recovered.files > 0) {
-    log.info("recovered after an unclean stop", { ...recovered });
-  }
-
-  const activeRuns = new ActiveRuns({ maxTotal: config.maxRunning });
-  const app = createApp({
-    db,
-    config,
-    log,
-    activeRuns,
-    spawn: spawnGenerator,
-    checkKey,
-  });
-  const tls = config.tls && await Promise.all([
-    Deno.readTextFile(config.tls.certFile),
-    Deno.readTextFile(config.tls.keyFile),
-  ]).then(([cert, key]) => ({ cert, key })).catch((error) =>
-    cannotStart(
-      "cannot read BATCHGEN_TLS_CERT_FILE / BATCHGEN_TLS_KEY_FILE",
-      error,
-    )
-  );
-  let server: Deno.HttpServer;
-  try {
-    server = Deno.serve(
-      {
-        port: config.port,
-        hostname: config.host,
-        ...tls,
-        onListen({ hostname, port }) {
-          const scheme = tls ? "https" : "http";
-          const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
-          log.info(`BatchGen is listening on ${scheme}://${shown}:${port}`);
-        },
-      },
-      (request, info) =>
-        app.fetch(request, { remoteAddr: info.remoteAddr, tls: Boolean(tls) }),
-    );
-  } catch (error) {
-    return await cannotStart(
-      tls
-        ? "cannot serve HTTPS with BATCHGEN_TLS_CERT_FILE / BATCHGEN_TLS_KEY_FILE"
-        : `cannot listen on ${config.host}:${config.port}`,
-      error,
-    );
-  }
-
-  const shutdown = async () => {
-    log.info("shutting down");
-    activeRuns.abortAll();
-    await server.shutdown();
-    close();
-    Deno.exit(0);
-  };
-  Deno.addSignalListener("SIGINT", shutdown);
-  Deno.addSignalListener("SIGTERM", shutdown);
-  await server.finished;
 }
 
-if (import.meta.main) await main();
+async function write(
+  to: { write(p: Uint8Array): Promise<number> },
+  text: string,
+) {
+  const bytes = new TextEncoder().encode(text);
+  let written = 0;
+  while (written < bytes.length) {
+    written += await to.write(bytes.subarray(written));
+  }
+}
+
+/**
+ * Runs the command `args` select; resolves with the exit code, or undefined
+ * once the server has stopped by itself.
+ */
+export async function runEntry(
+  args: readonly string[],
+): Promise<number | undefined> {
+  const command = parseEntryArgs(args);
+  switch (command.kind) {
+    case "help":
+      await write(Deno.stdout, USAGE);
+      return 0;
+    case "error":
+      await write(
+        Deno.stderr,
+        `${command.message}\nRun "batchgen --help" for usage.\n`,
+      );
+      return 2;
+    case "serve": {
+      const { serve } = await import("./serve.ts");
+      await serve();
+      return undefined;
+    }
+    case "generate": {
+      const { runCli } = await import("./generator/cli.ts");
+      return await runCli(command.args);
+    }
+    case "generator": {
+      dropGeneratorSpareAccess();
+      const { runChild } = await import("./generator/child.ts");
+      return await runChild();
+    }
+  }
+}
+
+if (import.meta.main) {
+  const code = await runEntry(Deno.args);
+  // Exit explicitly: an idle keep-alive socket must not hold a generator.
+  if (code !== undefined) Deno.exit(code);
+}

@@ -126,7 +126,7 @@ export async function measureCancel(
     if (done) break;
     text += value;
   }
-  const generators = childPids(server.pid, "generator/main.ts");
+  const generators = childPids(server.pid, "__generator");
   const t0 = performance.now();
   let generatorGoneMs: number | undefined;
   const watch = setInterval(() => {

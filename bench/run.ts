@@ -148,7 +148,7 @@ async function memory() {
     const server = await startServer(fake.url, c);
     const generators = new Set<number>();
     const sampler = memorySampler(() => {
-      for (const pid of childPids(server.pid, "generator/main.ts")) {
+      for (const pid of childPids(server.pid, "__generator")) {
         generators.add(pid);
       }
       return [server.pid, ...generators];

@@ -163,6 +163,26 @@ export const images = sqliteTable("images", {
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
 }, (t) => [index("images_batch").on(t.batchId)]);
 
+/**
+ * Who runs a batch now, when several instances share the database: one row
+ * per batch while an instance runs (or recovers) it. `owner` is the
+ * instance id; the owner renews `expires_at` (ms, the database's clock)
+ * while the run lasts and deletes the row when it ends. A row whose time
+ * has passed belongs to nobody: its instance stopped without a goodbye.
+ * Not a record of core/records.ts: only engine/leases.ts reads it.
+ */
+export const runLeases = sqliteTable("run_leases", {
+  batchId: text("batch_id").primaryKey().references(() => batches.id, {
+    onDelete: "cascade",
+  }),
+  owner: text("owner").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+  acquiredAt: integer("acquired_at").notNull(),
+  /** Set by an instance that was asked to cancel a run it does not hold. */
+  cancelRequested: integer("cancel_requested", { mode: "boolean" }).notNull()
+    .default(false),
+});
+
 // The tables must store exactly core's records, both ways: a column added
 // here without its field in core/records.ts (or the reverse) fails to compile.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

@@ -12,6 +12,17 @@ export function instanceFullMessage(max: number): string {
 }
 
 /**
+ * Why a run was refused when another instance (sharing the database) holds
+ * the batch's lease; `remainingMs`: until that lease lapses unrenewed.
+ */
+export function runningElsewhereMessage(remainingMs: number): string {
+  const seconds = Math.max(1, Math.ceil(remainingMs / 1000));
+  return "This batch is already running on another instance of BatchGen. " +
+    "Wait for it to finish or cancel it there. If that instance stopped, " +
+    `the batch becomes resumable within ${seconds} s.`;
+}
+
+/**
  * The runs in progress in this server process, by batch id. Holds only an
  * AbortController per batch — never a key (K6) — so Cancel and shutdown can
  * stop a run that another request owns; and which workspace each run is for,

@@ -1,8 +1,12 @@
-/** A batch's files on disk: safe paths, the manifest, the ZIP download, removal. */
+/**
+ * A batch's files in its image store (the data dir or an S3 bucket): safe
+ * paths, the manifest, the ZIP download, removal, and moving what the
+ * generator wrote on this machine into the store.
+ */
 import { downloadZip } from "client-zip";
 import { join } from "node:path";
 import type { Db } from "../db/client.ts";
-import { listImages, listItems } from "../db/batch_queries.ts";
+import { findImage, listImages, listItems } from "../db/batch_queries.ts";
 import type { Batch, Item } from "../core/records.ts";
 import { buildManifest, downloadNames } from "../core/manifest.ts";
 import { referencesByIds } from "../db/reference_queries.ts";
@@ -11,29 +15,33 @@ import {
   isSafeBatchId,
   MANIFEST_NAME,
 } from "../core/files.ts";
-import { writeFileAtomic } from "../lib/storage.ts";
+import { sha256Hex } from "../lib/storage.ts";
+import {
+  type ImageStore,
+  imageStoreAt,
+  localNames,
+} from "../lib/image_store.ts";
 
 /**
- * Joins a batch id and file name only when neither can escape the images dir
- * and the name is one the generator writes (so only stored formats are served).
+ * A store, or the images dir of one: code that is handed only the dir gets
+ * the store configured for it (`imageStoreFor` at start), else the local one.
  */
-export function imagePath(
-  imagesDir: string,
-  batchId: string,
-  fileName: string,
-): string | undefined {
-  if (!isSafeBatchId(batchId) || !IMAGE_FILE_NAME.test(fileName)) {
-    return undefined;
-  }
-  return join(imagesDir, batchId, fileName);
+export type StoreOrDir = ImageStore | string;
+
+function storeOf(where: StoreOrDir): ImageStore {
+  return typeof where === "string" ? imageStoreAt(where) : where;
 }
 
-/** Streams the batch's images plus a fresh manifest.json as a ZIP, never whole in memory. */
+/**
+ * Streams the batch's images plus a fresh manifest.json as a ZIP, never whole
+ * in memory: each image is opened from the store only when the ZIP reaches it.
+ */
 export async function zipResponse(
   db: Db,
-  imagesDir: string,
+  where: StoreOrDir,
   batch: Batch,
 ): Promise<Response> {
+  const store = storeOf(where);
   const items = await listItems(db, batch.id);
   const images = await listImages(db, batch.id);
   const manifest = JSON.stringify(
@@ -55,19 +63,15 @@ export async function zipResponse(
       lastModified: batch.updatedAt,
     };
     for (const image of images) {
-      const path = imagePath(imagesDir, batch.id, image.fileName);
-      if (!path) continue;
-      let file: Deno.FsFile;
-      try {
-        file = await Deno.open(path, { read: true });
-      } catch {
-        continue; // A missing file is reported by the manifest's row, not a broken ZIP.
-      }
+      if (!IMAGE_FILE_NAME.test(image.fileName)) continue;
+      const file = await store.get(batch.id, image.fileName);
+      // A missing file is reported by the manifest's row, not a broken ZIP.
+      if (!file) continue;
       yield {
         name: names.get(image.id) ?? image.fileName,
-        input: file.readable,
+        input: file.body,
         lastModified: image.createdAt,
-        size: image.bytes,
+        size: file.size ?? image.bytes,
       };
     }
   }
@@ -82,25 +86,28 @@ export async function zipResponse(
   });
 }
 
-/** Removes a batch's folder. */
+/** Removes every file of a batch from its store (and its local folder). */
 export async function removeBatchFiles(
-  imagesDir: string,
+  where: StoreOrDir,
   batchId: string,
 ): Promise<void> {
   if (!isSafeBatchId(batchId)) return;
-  await Deno.remove(join(imagesDir, batchId), { recursive: true }).catch(
-    (error) => {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    },
-  );
+  await storeOf(where).remove(batchId);
 }
 
-/** Reads the batch's rows, rewrites its manifest atomically and returns the items. */
+/**
+ * Reads the batch's rows, rewrites its manifest in the store and returns the
+ * items. With a remote store it first moves the images this machine still
+ * holds for the batch into it (see `moveLocalImages`): call it when no
+ * generator is writing into the batch's folder (a run's end, recovery).
+ */
 export async function writeManifest(
   db: Db,
-  imagesDir: string,
+  where: StoreOrDir,
   batch: Batch,
 ): Promise<Item[]> {
+  const store = storeOf(where);
+  await moveLocalImages(db, store, batch.id);
   const items = await listItems(db, batch.id);
   const manifest = buildManifest(
     batch,
@@ -109,14 +116,77 @@ export async function writeManifest(
     "BatchGen",
     await batchReferences(db, batch, items),
   );
-  const dir = join(imagesDir, batch.id);
-  await Deno.mkdir(dir, { recursive: true });
-  await writeFileAtomic(
-    dir,
+  const bytes = new TextEncoder().encode(JSON.stringify(manifest, null, 2));
+  const written = store.put(
+    batch.id,
     MANIFEST_NAME,
-    new TextEncoder().encode(JSON.stringify(manifest, null, 2)),
+    { bytes },
+    await sha256Hex(bytes),
+    { replace: true },
   );
+  // In a bucket the manifest is a copy for whoever browses it (the API and
+  // the ZIP build a fresh one): a store that is down must not fail the run's
+  // end. It is written again at the batch's next run end.
+  await (store.kind === "local" ? written : written.catch(() => {}));
   return items;
+}
+
+/**
+ * Puts one image the generator saved (and the run recorded) into the store:
+ * nothing to do for the local store; an upload, then removal of the local
+ * file, for a remote one. Throws when the store refuses it; the file then
+ * stays where it is and `moveLocalImages` tries again later.
+ */
+export async function keepImage(
+  store: ImageStore,
+  batchId: string,
+  image: { fileName: string; sha256: string },
+): Promise<void> {
+  if (store.kind === "local") return;
+  await store.put(
+    batchId,
+    image.fileName,
+    { path: join(store.localDir(batchId), image.fileName) },
+    image.sha256,
+  );
+}
+
+/**
+ * With a remote store: uploads each image left in the batch's local folder
+ * whose row is recorded (an upload that failed, or a crash between the row
+ * and the upload), removes it, and removes the folder once it is empty. A
+ * file without a row is left for crash recovery to adopt. Returns how many
+ * files could not be moved (they stay, and are tried again next time).
+ */
+export async function moveLocalImages(
+  db: Db,
+  where: StoreOrDir,
+  batchId: string,
+): Promise<number> {
+  const store = storeOf(where);
+  if (store.kind === "local" || !isSafeBatchId(batchId)) return 0;
+  const dir = store.localDir(batchId);
+  let left = 0;
+  for (const name of await localNames(dir)) {
+    const image = IMAGE_FILE_NAME.test(name)
+      ? await findImage(db, batchId, name)
+      : undefined;
+    if (!image) {
+      // The manifest is written to the store; an old local copy is stale.
+      if (name === MANIFEST_NAME) {
+        await Deno.remove(join(dir, name)).catch(() => {});
+      } else left++;
+      continue;
+    }
+    try {
+      await keepImage(store, batchId, image);
+    } catch {
+      left++;
+    }
+  }
+  // Only an empty folder goes; a temp file of a live write keeps it.
+  await Deno.remove(dir).catch(() => {});
+  return left;
 }
 
 /** The reference images a batch's items use, once each. */

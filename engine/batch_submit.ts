@@ -113,7 +113,7 @@ export async function submitBatch(
         }: results within 24 hours, usually sooner. You may close this tab; paste your key here later to collect them.`,
     });
     await report(options, {
-      event: { type: "submitted", jobs },
+      event: { type: "submitted", jobs, ...(problem ? { problem } : {}) },
       batch: settled,
     });
     await report(options, { event: { type: "finished" }, batch: settled });

@@ -32,6 +32,8 @@ import {
 } from "../gemini/batches.ts";
 import { readJobResults } from "../gemini/batch_flow.ts";
 import { saveImage } from "../lib/save_image.ts";
+import { imageStoreFor } from "../lib/image_store.ts";
+import { keepImage } from "./batch_files.ts";
 import { scrubError } from "../core/scrub.ts";
 import { refuse, type Result } from "../core/result.ts";
 import type { RunDeps } from "./deps.ts";
@@ -160,6 +162,15 @@ async function collect(
     join(config.imagesDir, batch.id),
     apiKey,
   );
+  if (result.kind === "image") {
+    // Into the image store (an S3 bucket: uploaded once, the local file
+    // removed). A second sync of the same result stores the same bytes, a
+    // no-op. If the store fails the file stays here, is served from here,
+    // and crash recovery at the next start (or a later run's end) uploads it.
+    await keepImage(imageStoreFor(config), batch.id, result.saved).catch(
+      () => {},
+    );
+  }
   await recordJobResult(db, batch.id, item.id, result);
   open.delete(key);
 }

@@ -10,6 +10,7 @@ export type RunConfig = Pick<
   Config,
   | "imagesDir"
   | "referencesDir"
+  | "storage"
   | "geminiBaseUrl"
   | "childEnv"
   | "requestTimeoutMs"

@@ -35,7 +35,8 @@ import type { ItemRow } from "../db/item_rows.ts";
 import { removeTempFiles } from "../lib/storage.ts";
 import { referencePath } from "../lib/reference_store.ts";
 import { referencesByIds } from "../db/reference_queries.ts";
-import { writeManifest } from "./batch_files.ts";
+import { keepImage, writeManifest } from "./batch_files.ts";
+import { imageStoreFor } from "../lib/image_store.ts";
 import type { RunDeps } from "./deps.ts";
 
 export type { RunDeps };
@@ -76,7 +77,7 @@ export interface RunUpdate {
     | GeneratorEvent
     | { type: "finished" }
     // Batch mode: the jobs are at Google; the run ends here.
-    | { type: "submitted"; jobs: GoogleJob[] };
+    | { type: "submitted"; jobs: GoogleJob[]; problem?: string };
   batch: Batch;
   item?: Item;
   image?: Image;
@@ -263,6 +264,19 @@ async function applyEvent(
     }
     case "image-saved": {
       const saved = await recordImage(db, batch.id, event.itemId, event);
+      // Into the image store once recorded (an S3 bucket: uploaded, the
+      // local file removed). If that fails the file stays here, is served
+      // from here, and the run's end or crash recovery uploads it.
+      if (saved) {
+        await keepImage(imageStoreFor(deps.config), batch.id, saved.image)
+          .catch((error) =>
+            deps.log.warn("image kept locally: the image store refused it", {
+              batchId: batch.id,
+              fileName: saved.image.fileName,
+              error: String(error),
+            })
+          );
+      }
       const item = record(saved?.item);
       return item && saved && {
         event,

@@ -135,6 +135,7 @@ async function run(
       db,
       config: {
         referencesDir: join(imagesDir, "references"),
+        storage: { kind: "local" },
         imagesDir,
         geminiBaseUrl: "http://127.0.0.1:9",
         childEnv: {},

@@ -11,11 +11,36 @@ import {
 } from "../core/protocol.ts";
 import { createScrubber } from "../core/scrub.ts";
 
-// A path, not an import: the generator runs in its own process.
-const GENERATOR_MAIN = fromFileUrl(
-  new URL("../generator/main.ts", import.meta.url),
-);
+// A path, not an import: the generator runs in its own process, started
+// through the program's one entry point, as a compiled binary would be.
+const ENTRY = fromFileUrl(new URL("../main.ts", import.meta.url));
 const PROJECT_ROOT = fromFileUrl(new URL("..", import.meta.url));
+
+/**
+ * The entry's internal command that runs one generator job (left out of
+ * `--help`): `batchgen __generator`, or `deno run … main.ts __generator`.
+ */
+export const GENERATOR_MODE = "__generator";
+
+/** The program the server runs as: `deno run`, or a `deno compile` binary. */
+export interface Runtime {
+  /** True inside a `deno compile` binary (`Deno.build.standalone`). */
+  standalone: boolean;
+  /** The running executable: `deno`, or the compiled binary itself. */
+  execPath: string;
+}
+
+/** This process's runtime. */
+export function currentRuntime(): Runtime {
+  return { standalone: Deno.build.standalone, execPath: Deno.execPath() };
+}
+
+/** How to start the generator: program, arguments, working directory. */
+export interface GeneratorCommand {
+  command: string;
+  args: string[];
+  cwd?: string;
+}
 
 export interface SpawnOptions {
   apiKey: string;
@@ -25,6 +50,8 @@ export interface SpawnOptions {
   signal?: AbortSignal;
   /** Receives each scrubbed stderr line. */
   onStderr?: (line: string) => void;
+  /** The program to start; this process's own by default. */
+  runtime?: Runtime;
 }
 
 /** Starts a generator (tests wrap the real one to watch it). */
@@ -39,26 +66,54 @@ export interface GeneratorRun {
   kill(): void;
 }
 
+/**
+ * The generator's command line under `runtime`; never the key (K4), which
+ * travels only in the child's environment.
+ */
+export function generatorCommand(
+  target: { apiBaseUrl: string; outputDir: string },
+  runtime: Runtime = currentRuntime(),
+): GeneratorCommand {
+  if (runtime.standalone) {
+    // A compiled binary is the whole program: it has no `run` and no script
+    // path, and its permissions were fixed by `deno compile` (the generator
+    // mode gives up the ones it never needs). No cwd: this module's own
+    // path is inside the binary's virtual file system, not on disk.
+    return { command: runtime.execPath, args: [GENERATOR_MODE] };
+  }
+  const host = new URL(target.apiBaseUrl).host;
+  return {
+    command: runtime.execPath,
+    args: [
+      "run",
+      "--quiet",
+      "--no-prompt",
+      `--allow-net=${host}`,
+      "--allow-read",
+      `--allow-write=${target.outputDir}`,
+      "--allow-env",
+      ENTRY,
+      GENERATOR_MODE,
+    ],
+    // deno.json (imports, lock, node_modules) is found from here.
+    cwd: PROJECT_ROOT,
+  };
+}
+
 /** Arguments of the child process; exported so tests can prove no key is in them. */
 export function generatorArgs(apiBaseUrl: string, outputDir: string): string[] {
-  const host = new URL(apiBaseUrl).host;
-  return [
-    "run",
-    "--quiet",
-    "--no-prompt",
-    `--allow-net=${host}`,
-    "--allow-read",
-    `--allow-write=${outputDir}`,
-    "--allow-env",
-    GENERATOR_MAIN,
-  ];
+  return generatorCommand({ apiBaseUrl, outputDir }).args;
 }
 
 /** Starts the generator for `job`. */
 export function spawnGenerator(job: Job, options: SpawnOptions): GeneratorRun {
-  const command = new Deno.Command(Deno.execPath(), {
-    args: generatorArgs(options.apiBaseUrl, job.outputDir),
-    cwd: PROJECT_ROOT,
+  const { command: program, args, cwd } = generatorCommand(
+    { apiBaseUrl: options.apiBaseUrl, outputDir: job.outputDir },
+    options.runtime,
+  );
+  const command = new Deno.Command(program, {
+    args,
+    ...(cwd ? { cwd } : {}),
     clearEnv: true,
     env: {
       ...options.baseEnv,

@@ -1,23 +1,31 @@
 /**
  * Starting a run, the same for the page (SSE) and the API (NDJSON): the
- * budget check, the per-workspace cap and the one-run-per-batch claim, and
- * the run itself with a scrubbed log of any failure and the claim released.
+ * budget check, the per-workspace cap and the one-run-per-batch claim (in
+ * this process, then across instances through the batch's lease), and the
+ * run itself with a scrubbed log of any failure and the claim released.
  */
 import type { Batch } from "../core/records.ts";
 import type { RunMode } from "../core/status.ts";
 import { budgetProblem, parseBudgetChange } from "../core/budget.ts";
 import { refuse, type Result } from "../core/result.ts";
 import { scrubError } from "../core/scrub.ts";
-import { setBatchBudget, workspaceUsage } from "../db/batch_queries.ts";
+import {
+  findBatchById,
+  setBatchBudget,
+  workspaceUsage,
+} from "../db/batch_queries.ts";
 import { runFits } from "../core/quota.ts";
 import { instanceFullMessage, RUNNING_CAP_MESSAGE } from "./active_runs.ts";
 import type { EngineDeps } from "./deps.ts";
 import { runBatch, type RunUpdate } from "./run_batch.ts";
+import { holdRunLease, type LeaseConfig, type RunLease } from "./leases.ts";
 
 /** A batch claimed for one run. */
 export interface Claim {
   batch: Batch;
   controller: AbortController;
+  /** The batch's lease across instances, renewed until the run ends. */
+  lease: RunLease;
 }
 
 /**
@@ -26,7 +34,8 @@ export interface Claim {
  */
 export async function claimRun(
   deps: Pick<EngineDeps, "db" | "activeRuns"> & {
-    config: Pick<EngineDeps["config"], "quota">;
+    config: Pick<EngineDeps["config"], "quota"> & LeaseConfig;
+    log?: EngineDeps["log"];
   },
   batch: Batch,
   rawBudget: unknown,
@@ -60,10 +69,22 @@ export async function claimRun(
   if (!controller) {
     return refuse("already_running", "This batch is already running.");
   }
+  let lease: RunLease | undefined;
   try {
-    const stored = await setBatchBudget(deps.db, batch, capped.budgetUsd);
-    return { ok: true, value: { batch: stored, controller } };
+    // Another instance on the same database may run it: its lease says so.
+    const held = await holdRunLease(deps, batch.id, controller);
+    if (!held.ok) {
+      deps.activeRuns.finish(batch.id, controller);
+      return held;
+    }
+    lease = held.value;
+    // Read again under the lease: a run that just ended on another instance
+    // changed the counts and the cost spent, which the budget cap counts.
+    const current = await findBatchById(deps.db, batch.id) ?? batch;
+    const stored = await setBatchBudget(deps.db, current, capped.budgetUsd);
+    return { ok: true, value: { batch: stored, controller, lease } };
   } catch (error) {
+    await lease?.release();
     deps.activeRuns.finish(batch.id, controller);
     throw error;
   }
@@ -72,7 +93,7 @@ export async function claimRun(
 /** Runs a claimed batch to its end; undefined when it failed (logged, scrubbed). */
 export async function runClaimed(
   deps: EngineDeps,
-  { batch, controller }: Claim,
+  { batch, controller, lease }: Claim,
   { apiKey, mode, now = false, onUpdate, onFailure }: {
     apiKey: string;
     mode: RunMode;
@@ -99,6 +120,9 @@ export async function runClaimed(
     await onFailure();
     return undefined;
   } finally {
+    // After the run's last write: the batch is settled before another
+    // instance may take it.
+    await lease.release();
     deps.activeRuns.finish(batch.id, controller);
   }
 }

@@ -1,8 +1,12 @@
 /**
- * The generator's entry point (design.md §4). Without arguments (or with
- * `--job -`) it is the server's child process: key in `GEMINI_API_KEY`, job
- * on stdin, events on stdout. With arguments it is the CLI behind
- * `deno task generate` (see `--help`).
+ * The generator run on its own (design.md §4). Without arguments (or with
+ * `--job -`) it is a child process: key in `GEMINI_API_KEY`, job on stdin,
+ * events on stdout. With arguments it is the CLI (see `--help`).
+ *
+ * The program's entry point is main.ts: the server spawns `main.ts
+ * __generator` (or the compiled binary's `batchgen __generator`), and
+ * `deno task generate` runs `main.ts generate`. This file stays so the
+ * generator can be run and tested without the rest of BatchGen.
  */
 import { runChild } from "./child.ts";
 import { runCli } from "./cli.ts";

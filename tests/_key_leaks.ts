@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Client } from "@libsql/client";
 import type { TestApp } from "./_helpers.ts";
+import { GENERATOR_MODE } from "../engine/runner.ts";
 
 /**
  * An invalid key of a valid shape (44 chars): the fake answers "bad-…" keys
@@ -179,7 +180,8 @@ export interface ProcView {
 }
 
 /**
- * Waits until `pid` has exec'd the generator (its argv names main.ts) and
+ * Waits until `pid` has exec'd the generator (its argv ends in the entry's
+ * generator mode, or names generator/main.ts when run on its own) and
  * reads /proc/<pid>/cmdline and /proc/<pid>/environ; undefined if it ended.
  */
 export async function readGeneratorProc(
@@ -201,7 +203,10 @@ export async function readGeneratorProc(
         await new Promise((r) => setTimeout(r, 5));
         continue;
       }
-      if (argv.some((a) => a.endsWith("generator/main.ts"))) {
+      if (
+        argv.at(-1) === GENERATOR_MODE ||
+        argv.some((a) => a.endsWith("generator/main.ts"))
+      ) {
         const environBytes = await Deno.readFile(`/proc/${pid}/environ`);
         return {
           argv,

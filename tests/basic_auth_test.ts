@@ -1,7 +1,9 @@
 /**
  * [basic-auth] Optional `BATCHGEN_BASIC_AUTH=user:password`: when set, every
- * route (pages, API, images, static assets, 404s) answers 401 with
- * `WWW-Authenticate` unless the request carries those credentials.
+ * route (pages, API, images, static assets, /metrics, 404s) answers 401
+ * with `WWW-Authenticate` unless the request carries those credentials;
+ * only the load balancer's /healthz and /readyz stay open
+ * (tests/ops_test.ts).
  */
 import assert from "node:assert/strict";
 import { ConfigError, loadConfig } from "../config.ts";

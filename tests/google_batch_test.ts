@@ -338,6 +338,27 @@ Deno.test("[batch-mode] cancel needs the key and cancels at Google; Retry failed
   assert.equal((await record(t, cookie, created.id)).status, "done");
 });
 
+Deno.test("[batch-mode] a key Google refuses: nothing submitted, and the stream says why", async () => {
+  const { t, cookie } = await setup();
+  await using _ = t;
+  const created = await create(t, cookie, {
+    model: MODEL,
+    mode: "batch",
+    prompts: ["a", "b"],
+  });
+  const response = await t.request(`/api/batches/${created.id}/run`, {
+    method: "POST",
+    headers: { cookie, "x-goog-api-key": "bad-key-0123456789abcdef" },
+  });
+  const events = await readNdjson(response);
+  const last = events.at(-1)!;
+  assert.equal(last.type, "submitted");
+  assert.deepEqual(last.jobs, []);
+  assert.match(String(last.problem), /refused|key/i);
+  assert.doesNotMatch(JSON.stringify(events), /bad-key-0123456789/);
+  assert.equal((await record(t, cookie, created.id)).status, "draft");
+});
+
 Deno.test("[batch-mode] Retry failed resubmits the failed rows as a new job", async () => {
   const { t, cookie } = await setup({ getsPerState: 0 });
   await using _ = t;

@@ -5,6 +5,7 @@
  * through /proc while a slow run is in flight.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   createBatchViaApi,
@@ -15,7 +16,12 @@ import {
   type TestApp,
 } from "./_helpers.ts";
 import { findKeyMaterial, readGeneratorProc } from "./_key_leaks.ts";
-import { generatorArgs, type GeneratorRun } from "../engine/runner.ts";
+import {
+  GENERATOR_MODE,
+  generatorArgs,
+  generatorCommand,
+  type GeneratorRun,
+} from "../engine/runner.ts";
 
 const MODEL = "gemini-nano-banana-2.1";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -66,15 +72,34 @@ function processGone(pid: number): boolean {
   }
 }
 
-Deno.test("K4 generatorArgs() carries no key material", () => {
-  const args = generatorArgs("http://127.0.0.1:9", "/tmp/batchgen/out");
-  for (const key of [TEST_KEY, TEST_KEY_OLD]) {
-    assert.equal(findKeyMaterial(args.join("\0"), key), undefined);
+// Steps: the command under `deno run` and in a `deno compile` binary.
+Deno.test("K4 generatorArgs() carries no key material", async (t) => {
+  for (const standalone of [false, true]) {
+    await t.step(standalone ? "compiled" : "deno run", () => {
+      const target = {
+        apiBaseUrl: "http://127.0.0.1:9",
+        outputDir: "/tmp/batchgen/out",
+      };
+      const { args } = generatorCommand(target, {
+        standalone,
+        execPath: standalone ? "/usr/local/bin/batchgen" : Deno.execPath(),
+      });
+      if (!standalone) {
+        assert.deepEqual(
+          generatorArgs(target.apiBaseUrl, target.outputDir),
+          args,
+        );
+      }
+      assert.equal(args.at(-1), GENERATOR_MODE);
+      for (const key of [TEST_KEY, TEST_KEY_OLD]) {
+        assert.equal(findKeyMaterial(args.join("\0"), key), undefined);
+      }
+      assert.ok(
+        !args.some((a) => /GEMINI_API_KEY|api[-_]?key/i.test(a)),
+        args.join(" "),
+      );
+    });
   }
-  assert.ok(
-    !args.some((a) => /GEMINI_API_KEY|api[-_]?key/i.test(a)),
-    args.join(" "),
-  );
 });
 
 Deno.test("K4 the running generator's argv lacks the key; its initial environment is cleared and explicit", async () => {
@@ -94,6 +119,9 @@ Deno.test("K4 the running generator's argv lacks the key; its initial environmen
     await waitFor("the generator to start", () => pids.length > 0);
     const proc = await readGeneratorProc(pids[0]!);
     assert.ok(proc, "the generator ended before /proc could be read");
+    // Started through the program's entry, as the compiled binary is.
+    assert.equal(proc.argv.at(-1), GENERATOR_MODE, proc.argv.join(" "));
+    assert.equal(proc.argv.at(-2), join(ROOT, "main.ts"));
     assert.equal(
       findKeyMaterial(proc.cmdlineBytes, TEST_KEY),
       undefined,
@@ -163,6 +191,17 @@ import { takeApiKey } from ${JSON.stringify(url)};
 const before = Deno.env.get("GEMINI_API_KEY");
 report(takeApiKey() === before && before.length > 0);`);
   assert.deepEqual(result, { took: true, afterGet: null, inObject: false });
+});
+
+Deno.test("K4 the entry's generator mode (what the server and the binary run) removes the key before doing anything else", async () => {
+  const url = new URL("../main.ts", import.meta.url).href;
+  const result = await evalWithKey(
+    `${REPORT}
+import { runEntry } from ${JSON.stringify(url)};
+report(await runEntry([${JSON.stringify(GENERATOR_MODE)}]));`,
+    "{}",
+  );
+  assert.deepEqual(result, { took: 2, afterGet: null, inObject: false });
 });
 
 Deno.test("K4 the generator's child mode removes the key from its environment before doing anything else", async () => {

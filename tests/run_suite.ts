@@ -1,5 +1,7 @@
 /**
- * `deno task test`: makes sure a Chromium exists, then runs the whole suite
+ * `deno task test`: makes sure a Chromium exists (and Caddy and nginx for the
+ * deploy/ proxy tests, which are ignored with the reason when they cannot
+ * be installed), then runs the whole suite
  * with the narrowest permissions that work, not `-A`:
  *
  * - Most tests: network only to loopback (every fake listens there), writes
@@ -15,11 +17,14 @@
  */
 import { tmpdir } from "node:os";
 import { ensureBrowser } from "./ensure_browser.ts";
+import { ensureProxies } from "./ensure_caddy.ts";
 
 const NEEDS_ALL = [
   "tests/e2e/",
   "tests/leak_canary_test.ts",
+  "tests/leak_canary_batch_test.ts",
   "tests/key_invariants_process_test.ts",
+  "tests/one_binary_test.ts",
   "tests/engine_cancel_test.ts",
 ];
 
@@ -44,6 +49,7 @@ async function denoTest(args: string[]): Promise<number> {
 
 const browser = await ensureBrowser();
 if (!browser) Deno.exit(1);
+await ensureProxies();
 
 const narrow = await denoTest([
   ...NARROW,

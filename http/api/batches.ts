@@ -11,6 +11,7 @@ import { cursorProblem, readJsonObject } from "../request_input.ts";
 import { apiError, apiProblem, withOwnBatch } from "../problem.ts";
 import { batchJson, itemJson, jobJson, previewJson } from "./json.ts";
 import { hasOpenJobs, syncAnswer } from "./google_batch.ts";
+import { cancelElsewhere, runningElsewhere } from "../../engine/leases.ts";
 import { batchJobs } from "../../db/google_job_queries.ts";
 
 /** Routes under /api/batches other than the run stream. */
@@ -112,7 +113,9 @@ export function apiBatchRoutes(deps: AppDeps) {
       if (await hasOpenJobs(deps, batch)) {
         return await syncAnswer(deps, c, batch, true);
       }
-      const cancelled = activeRuns.cancel(batch.id);
+      // Run on another instance: it stops at its next heartbeat.
+      const cancelled = activeRuns.cancel(batch.id) ||
+        await cancelElsewhere(db, batch.id);
       return c.json(
         { cancelled, batch: batchJson(batch) },
         cancelled ? 202 : 409,
@@ -123,7 +126,10 @@ export function apiBatchRoutes(deps: AppDeps) {
   app.delete(
     "/batches/:id",
     withOwnBatch(deps, async (c, batch) => {
-      if (activeRuns.has(batch.id)) {
+      if (
+        activeRuns.has(batch.id) ||
+        await runningElsewhere(db, config, batch.id)
+      ) {
         return apiError(
           c,
           "running",

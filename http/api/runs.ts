@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { stream } from "hono/streaming";
 import type { AppDeps, AppEnv } from "../env.ts";
+import { countRun, metricsOf } from "../../lib/metrics.ts";
 import type { Result } from "../../core/result.ts";
 import { parseRunMode } from "../../core/status.ts";
 import { claimRun, runClaimed } from "../../engine/start_run.ts";
@@ -56,14 +57,19 @@ export function apiRunRoutes(deps: AppDeps) {
           mode: parseRunMode(c.req.query("mode")),
           // Batch mode: `?now=1` runs the items now at the standard price.
           now: c.req.query("now") === "1",
-          onUpdate: async ({ event }) => {
+          onUpdate: countRun(metricsOf(deps), async ({ event }) => {
             if (event.type === "finished" || out.aborted) return;
             await line(
               event.type === "submitted"
-                ? { type: "submitted", jobs: event.jobs.map(jobJson) }
+                ? {
+                  type: "submitted",
+                  jobs: event.jobs.map(jobJson),
+                  // Why not everything was submitted (a refused key…).
+                  ...(event.problem ? { problem: event.problem } : {}),
+                }
                 : event,
             );
-          },
+          }),
           onFailure: async () => {
             if (out.aborted) return;
             await line({

@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import type { AppDeps, AppEnv } from "../env.ts";
 import { getBatch, listImages, listItems } from "../../db/batch_queries.ts";
 import { removeBatch } from "../../engine/batches.ts";
+import { runningElsewhere } from "../../engine/leases.ts";
 import { batchReferences, zipResponse } from "../../engine/batch_files.ts";
 import { Replace } from "../../views/partial.tsx";
 import { BatchSummary } from "../../views/components/batch_summary.tsx";
@@ -62,7 +63,10 @@ export function batchRoutes(deps: AppDeps) {
   app.delete("/batches/:id", async (c) => {
     const batch = await getBatch(db, c.get("workspaceId"), c.req.param("id"));
     if (!batch) return notFound(c);
-    if (deps.activeRuns.has(batch.id)) {
+    if (
+      deps.activeRuns.has(batch.id) ||
+      await runningElsewhere(db, config, batch.id)
+    ) {
       return page(
         c,
         "Still running",

@@ -5,12 +5,14 @@
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { AppDeps, AppEnv } from "../env.ts";
+import { countRun, metricsOf } from "../../lib/metrics.ts";
 import { getBatch } from "../../db/batch_queries.ts";
 import { parseBudgetChange } from "../../core/budget.ts";
 import type { Problem } from "../../core/result.ts";
 import { parseRunMode, type RunMode } from "../../core/status.ts";
 import type { Batch } from "../../core/records.ts";
 import { claimRun, runClaimed } from "../../engine/start_run.ts";
+import { cancelElsewhere } from "../../engine/leases.ts";
 import {
   BatchSummary,
   startLabel,
@@ -143,13 +145,13 @@ export function runRoutes(deps: AppDeps) {
           apiKey: key,
           mode: parseRunMode(c.req.query("mode")),
           now: c.req.query("now") === "1",
-          onUpdate: async (update) => {
+          onUpdate: countRun(metricsOf(deps), async (update) => {
             if (!stream.aborted) {
               await stream.writeSSE({
                 data: String(<RunUpdate {...update} />),
               });
             }
-          },
+          }),
           onFailure: async () => {
             if (stream.aborted) return;
             await stream.writeSSE({
@@ -169,7 +171,8 @@ export function runRoutes(deps: AppDeps) {
   app.post("/batches/:id/cancel", async (c) => {
     const batch = await getBatch(db, c.get("workspaceId"), c.req.param("id"));
     if (!batch) return c.html(<p role="alert">No such batch.</p>, 404);
-    activeRuns.cancel(batch.id);
+    // Run on another instance: it stops at its next heartbeat.
+    if (!activeRuns.cancel(batch.id)) await cancelElsewhere(db, batch.id);
     return c.html(
       <BatchSummary
         batch={{ ...batch, statusMessage: "Cancelling…" }}

@@ -21,7 +21,7 @@ export interface RunUpdateProps {
   event:
     | GeneratorEvent
     | { type: "finished" }
-    | { type: "submitted"; jobs: readonly GoogleJob[] };
+    | { type: "submitted"; jobs: readonly GoogleJob[]; problem?: string };
   batch: Batch;
   item?: Item;
   image?: Image;
