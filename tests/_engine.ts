@@ -159,11 +159,19 @@ export function imageFiles(t: TestApp, batchId: string): string[] {
   ).map((e) => e.name).sort();
 }
 
-/** Temp files left by interrupted writes in a batch's directory. */
+/**
+ * Temp files left by interrupted writes in a batch's directory (none when
+ * the folder is gone: with S3 storage it is emptied and removed).
+ */
 export function tempFiles(t: TestApp, batchId: string): string[] {
   const dir = join(t.config.imagesDir, batchId);
-  return [...Deno.readDirSync(dir)].filter((e) => e.name.startsWith("."))
-    .map((e) => e.name);
+  try {
+    return [...Deno.readDirSync(dir)].filter((e) => e.name.startsWith("."))
+      .map((e) => e.name);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw error;
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 /**
- * [instances] Two BatchGen instances on one database and one data dir, with
+ * [instances] Two BatchGen instances on one database (and one data dir, or
+ * one s3rver bucket for the images), with
  * different instance ids and a 2 s lease: a batch created on A is listed,
  * served and downloaded on B; B starting while A runs leaves A's run alone
  * and refuses to run the batch itself; when A dies mid-run (its database
@@ -12,7 +13,6 @@
  * (tests/leases_test.ts), which is why A here holds none.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { createApp } from "../app.ts";
 import type { AppDeps } from "../http/env.ts";
 import { loadConfig } from "../config.ts";
@@ -27,11 +27,13 @@ import { recoverAfterCrash } from "../engine/recovery.ts";
 import { createLogger } from "../lib/log.ts";
 import { type FakeGemini, startFakeGemini } from "./fake_gemini.ts";
 import { ORIGIN, TEST_KEY, type TestApp } from "./_helpers.ts";
+import { imageStoreAt } from "../lib/image_store.ts";
+import { MANIFEST_NAME } from "../core/files.ts";
+import { startS3rver } from "../lib/image_store_test_helpers.ts";
 import {
   createBatch,
   generatorPid,
   getBatchRecord,
-  imageFiles,
   readUntil,
   requestsFor,
   type RunEvent,
@@ -136,6 +138,12 @@ const NAME =
 
 Deno.test(`[instances] ${NAME} (file: database)`, async () => {
   await twoInstances({});
+});
+
+Deno.test(`[instances] ${NAME} (file: database, one s3rver bucket)`, async () => {
+  await using s3 = await startS3rver();
+  await twoInstances(s3.env("two-instances"));
+  // Nothing of the batch stays on local disk: the bucket holds it.
 });
 
 Deno.test({
@@ -293,7 +301,11 @@ async function twoInstances(database: Record<string, string>) {
       const rows = await listImages(b.deps.db, batch.id);
       assert.equal(rows.length, count, "one image row per item");
       assert.equal(new Set(rows.map((r) => r.itemId)).size, count);
-      const files = imageFiles(b, batch.id);
+      // Stored once each, wherever the images live (data dir or bucket).
+      const store = imageStoreAt(b.config.imagesDir);
+      const files = (await store.list(batch.id)).filter((name) =>
+        name !== MANIFEST_NAME
+      ).sort();
       assert.deepEqual(files, rows.map((r) => r.fileName).sort());
       assert.deepEqual(tempFiles(b, batch.id), [], "no temp files left");
 
@@ -306,11 +318,9 @@ async function twoInstances(database: Record<string, string>) {
         zipEntries(new Uint8Array(await zip.arrayBuffer())),
         count + 1,
       );
-      const manifest = JSON.parse(
-        await Deno.readTextFile(
-          join(b.config.imagesDir, batch.id, "manifest.json"),
-        ),
-      );
+      const stored = await store.get(batch.id, MANIFEST_NAME);
+      assert.ok(stored, "the manifest is stored");
+      const manifest = JSON.parse(await new Response(stored.body).text());
       assert.equal(
         manifest.items.filter((i: { file: string | null }) => i.file).length,
         count,
