@@ -6,10 +6,9 @@
  * stored or estimated.
  */
 import { LIMITS } from "./limits.ts";
-import type { ImageMimeType } from "./files.ts";
 import { imageSizeOrDefault } from "./catalog.ts";
 import { atModePrice, estimateRows, type RowsEstimate } from "./cost.ts";
-import type { BatchMode, BatchSettings, RowSettings } from "./records.ts";
+import type { BatchMode, BatchSettings } from "./records.ts";
 import { refuse, type Result } from "./result.ts";
 import { looksLikeApiKey } from "./scrub.ts";
 import {
@@ -23,6 +22,9 @@ import {
   finishRow,
   matrixCells,
   MAX_MESSAGES,
+  type PlannedRow,
+  type ReferenceInfo,
+  type ReferenceLookup,
   uniqueNames,
 } from "./row_settings.ts";
 import {
@@ -31,23 +33,7 @@ import {
   sampleTemplate,
 } from "./templates.ts";
 
-/** What a row needs to know of a reference image. */
-export interface ReferenceInfo {
-  id: string;
-  name: string;
-  mimeType: ImageMimeType;
-  bytes: number;
-  sha256: string;
-}
-
-/** Finds a reference by id (or, for the form's uploads, by file name). */
-export type ReferenceLookup = (idOrName: string) => ReferenceInfo | undefined;
-
-/** One row of a planned batch: a prompt, its settings and its image count. */
-export interface PlannedRow extends RowSettings {
-  prompt: string;
-  images: number;
-}
+export type { PlannedRow, ReferenceInfo, ReferenceLookup };
 
 /** A planned batch, ready to store (or to preview). */
 export interface BatchPlan {

@@ -12,7 +12,26 @@ import {
 import type { Matrix } from "./records.ts";
 import type { BatchInput } from "./batch_input.ts";
 import type { RowInput } from "./batch_row.ts";
-import type { PlannedRow, ReferenceInfo } from "./batch_plan.ts";
+import type { ImageMimeType } from "./files.ts";
+import type { RowSettings } from "./records.ts";
+
+/** What a row needs to know of a reference image. */
+export interface ReferenceInfo {
+  id: string;
+  name: string;
+  mimeType: ImageMimeType;
+  bytes: number;
+  sha256: string;
+}
+
+/** Finds a reference by id (or, for the form's uploads, by file name). */
+export type ReferenceLookup = (idOrName: string) => ReferenceInfo | undefined;
+
+/** One row of a planned batch: a prompt, its settings and its image count. */
+export interface PlannedRow extends RowSettings {
+  prompt: string;
+  images: number;
+}
 
 /** Messages a refusal lists at most. */
 export const MAX_MESSAGES = 5;

@@ -19,7 +19,7 @@ import { createChunkJob } from "../gemini/batch_flow.ts";
 import { type Chunk, itemChunks } from "../gemini/batch_chunks.ts";
 import { readReferenceFile } from "./references.ts";
 import type { RunDeps } from "./deps.ts";
-import type { RunOptions, RunUpdate } from "./run_batch.ts";
+import type { RunOptions, RunUpdate } from "./run_types.ts";
 
 /** Submits the batch's open items as jobs at Google; returns the batch. */
 export async function submitBatch(

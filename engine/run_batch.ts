@@ -17,7 +17,7 @@ import {
   recordUsage,
   settleBatch,
 } from "../db/run_queries.ts";
-import type { Batch, GoogleJob, Image, Item } from "../core/records.ts";
+import type { Batch, Item } from "../core/records.ts";
 import { submitBatch } from "./batch_submit.ts";
 import type { GeneratorEvent, Job } from "../core/protocol.ts";
 import { costFromUsage } from "../core/cost.ts";
@@ -27,7 +27,6 @@ import {
   afterRun,
   IN_RUN,
   isStopped,
-  type RunMode,
   runnableStatuses,
 } from "../core/status.ts";
 import type { Logger } from "../lib/log.ts";
@@ -38,8 +37,9 @@ import { referencesByIds } from "../db/reference_queries.ts";
 import { keepImage, writeManifest } from "./batch_files.ts";
 import { imageStoreFor } from "../lib/image_store.ts";
 import type { RunDeps } from "./deps.ts";
+import type { RunOptions, RunUpdate } from "./run_types.ts";
 
-export type { RunDeps };
+export type { RunDeps, RunOptions, RunUpdate };
 
 /** The part of an item record that comes from its row. */
 type ItemRowPart = Omit<Item, keyof ItemRow>;
@@ -69,30 +69,6 @@ function rowPart(item: Item): ItemRowPart {
     axis,
     references,
   };
-}
-
-/** What a run reports after each event it applied. */
-export interface RunUpdate {
-  event:
-    | GeneratorEvent
-    | { type: "finished" }
-    // Batch mode: the jobs are at Google; the run ends here.
-    | { type: "submitted"; jobs: GoogleJob[]; problem?: string };
-  batch: Batch;
-  item?: Item;
-  image?: Image;
-  /** With "finished": the items the run's end left interrupted or cancelled. */
-  stoppedItems?: Item[];
-}
-
-export interface RunOptions {
-  batch: Batch;
-  apiKey: string;
-  mode: RunMode;
-  /** Batch mode: generate now at the standard price instead of a job. */
-  now?: boolean;
-  signal: AbortSignal;
-  onUpdate: (update: RunUpdate) => void | Promise<void>;
 }
 
 /** Runs the batch to its end and returns the settled batch record. */
