@@ -43,6 +43,11 @@ export const jobSchema = z.object({
   imageSize: z.string().min(1).optional(),
   concurrency: z.number().int().min(1).max(LIMITS.concurrency),
   outputDir: z.string().min(1),
+  /**
+   * The batch's generator lock (lib/batch_lock.ts), held by the generator
+   * for its life so a restarted server never races an orphan of its own.
+   */
+  lockPath: z.string().min(1).optional(),
   /** Overrides BATCHGEN_GEMINI_BASE_URL; the same rule applies (K7). */
   apiBaseUrl: z.string().refine((url) => !geminiBaseUrlProblem(url), {
     message: "must be https:// (plain http:// only to this machine)",

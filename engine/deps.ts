@@ -15,6 +15,7 @@ export type RunConfig = Pick<
   | "childEnv"
   | "requestTimeoutMs"
   | "maxAttempts"
+  | "dataDir"
 >;
 
 /** Dependencies of a run. */

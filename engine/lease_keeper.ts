@@ -66,6 +66,7 @@ export async function startLeaseKeeper(
           owner: recoveryOwner(config.instanceId),
           leaseMs: config.leaseMs,
           voidOwners: dead.voidOwners,
+          dataDir: config.dataDir,
         },
         (batchId) => deps.activeRuns.has(batchId),
       );

@@ -41,6 +41,7 @@ import { isTempFileName, removeTempFiles, sha256Hex } from "../lib/storage.ts";
 import { imageStoreAt } from "../lib/image_store.ts";
 import { moveLocalImages, writeManifest } from "./batch_files.ts";
 import { ownerNames, probeDeadOwners, recoveryOwner } from "./leases.ts";
+import { batchLockFree } from "../lib/batch_lock.ts";
 
 /** The lease a recovery holds on each batch it repairs. */
 export interface RecoveryLease {
@@ -48,6 +49,12 @@ export interface RecoveryLease {
   leaseMs: number;
   /** Lease owners known to be gone: their leases count as lapsed. */
   voidOwners: readonly string[];
+  /**
+   * The data dir whose generator locks (lib/batch_lock.ts) say a generator
+   * orphaned by a crash is still saving a batch's images: such a batch is
+   * left alone until it exits (the lease keeper comes back to it).
+   */
+  dataDir?: string;
 }
 
 /** What a recovery changed. */
@@ -83,6 +90,7 @@ export async function recoverAfterCrash(
       voidOwners: config
         ? [...ownerNames(config.instanceId), ...dead!.voidOwners]
         : [],
+      ...(config ? { dataDir: config.dataDir } : {}),
     };
     const ids = new Set<string>();
     for await (const entry of readDirOrEmpty(imagesDir)) {
@@ -143,7 +151,6 @@ export async function recoverBatch(
 ): Promise<{ files: number; interrupted: boolean } | undefined> {
   const batch = await findBatchById(db, batchId);
   if (!batch) return undefined;
-  const dir = join(imagesDir, batchId);
   // Taking a lease is a write: a batch with nothing to repair gets none.
   if (
     batch.status !== "running" && !await needsRepair(db, imagesDir, batchId)
@@ -159,21 +166,16 @@ export async function recoverBatch(
   );
   if (!taken) return undefined; // A live instance runs it.
   try {
+    // A generator orphaned by a crash still writes here: its temp files and
+    // images are its own until it exits.
+    if (lease.dataDir && !await batchLockFree(lease.dataDir, batchId)) {
+      return undefined;
+    }
     // Read again under the lease: the run may have ended meanwhile.
     const current = await findBatchById(db, batchId);
     if (!current) return undefined;
-    let files = await removeTempFiles(dir);
-    let touched = false;
-    for await (const file of readDirOrEmpty(dir)) {
-      const parts = file.isFile ? parseImageFileName(file.name) : undefined;
-      if (!parts) continue;
-      if (await adoptFile(db, batchId, dir, file.name, parts)) {
-        files++;
-        touched = true;
-      }
-    }
-    // A remote image store: upload what a crash left here with its row.
-    await moveLocalImages(db, imagesDir, batchId);
+    const files = await adoptSavedFiles(db, imagesDir, batchId);
+    let touched = files.adopted > 0;
     const interrupted = current.status === "running";
     if (interrupted) {
       await moveItems(db, batchId, IN_RUN, "interrupted");
@@ -185,10 +187,43 @@ export async function recoverBatch(
       });
       await writeManifest(db, imagesDir, settled);
     }
-    return { files, interrupted };
+    return { files: files.adopted + files.removed, interrupted };
   } finally {
     await releaseLease(db, batchId, lease.owner);
   }
+}
+
+/**
+ * Adopts what a batch's folder holds beyond its rows: temp files go, each
+ * image file without its row gets one (its item succeeded: a Resume does not
+ * request it again), and with a remote store the local files are uploaded.
+ * Only with no generator of the batch running (its run lease held, its
+ * generator lock free). Run by recovery, and by a run before it picks its
+ * items (a generator orphaned by a crash may have saved images after
+ * recovery looked).
+ */
+export async function adoptSavedFiles(
+  db: Db,
+  imagesDir: string,
+  batchId: string,
+): Promise<{ adopted: number; removed: number }> {
+  const dir = join(imagesDir, batchId);
+  const removed = await removeTempFiles(dir);
+  let adopted = 0;
+  let recorded: Set<string> | undefined;
+  for await (const file of readDirOrEmpty(dir)) {
+    const parts = file.isFile ? parseImageFileName(file.name) : undefined;
+    if (!parts) continue;
+    // One query for the rows, not two per file already recorded.
+    recorded ??= new Set(
+      (await listImages(db, batchId)).map((image) => image.fileName),
+    );
+    if (recorded.has(file.name)) continue;
+    if (await adoptFile(db, batchId, dir, file.name, parts)) adopted++;
+  }
+  // A remote image store: upload what a crash left here with its row.
+  await moveLocalImages(db, imagesDir, batchId);
+  return { adopted, removed };
 }
 
 /**

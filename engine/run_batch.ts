@@ -38,6 +38,8 @@ import { keepImage, writeManifest } from "./batch_files.ts";
 import { imageStoreFor } from "../lib/image_store.ts";
 import type { RunDeps } from "./deps.ts";
 import type { RunOptions, RunUpdate } from "./run_types.ts";
+import { batchLockPath, locksDir } from "../lib/batch_lock.ts";
+import { adoptSavedFiles } from "./recovery.ts";
 
 export type { RunDeps, RunOptions, RunUpdate };
 
@@ -83,6 +85,16 @@ export async function runBatch(
     return await submitBatch(deps, options);
   }
   const log = deps.log.withSecrets([options.apiKey]);
+  // Images a generator orphaned by a crash saved after recovery looked (its
+  // lock is free by now: claimRun checked) are this batch's: recorded, they
+  // are not requested again.
+  await adoptSavedFiles(db, config.imagesDir, batch.id);
+  // Still `running` under our lease with the lock free: the run of a server
+  // that crashed, which recovery left while its orphan saved. Its open items
+  // were interrupted.
+  if (batch.status === "running") {
+    await moveItems(db, batch.id, IN_RUN, "interrupted");
+  }
   const todo = await itemsWithStatus(
     db,
     batch.id,
@@ -105,6 +117,7 @@ export async function runBatch(
     imageSize: requestImageSize(batch.model, batch.settings.imageSize),
     concurrency: batch.settings.concurrency,
     outputDir: join(config.imagesDir, batch.id),
+    lockPath: batchLockPath(config.dataDir, batch.id),
     timeoutMs: config.requestTimeoutMs,
     maxAttempts: config.maxAttempts,
     items: todo.map((item) => ({
@@ -132,6 +145,7 @@ export async function runBatch(
     }),
   };
   await Deno.mkdir(job.outputDir, { recursive: true });
+  await Deno.mkdir(locksDir(config.dataDir), { recursive: true });
   await moveItems(db, batch.id, runnableStatuses(options.mode), "pending");
   // The one full recount until the end (a retried item just left `failed`
   // for `pending`); each event then adjusts this record in O(1).

@@ -134,6 +134,7 @@ async function run(
     batch = await runBatch({
       db,
       config: {
+        dataDir: imagesDir,
         referencesDir: join(imagesDir, "references"),
         storage: { kind: "local" },
         imagesDir,

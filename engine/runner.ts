@@ -71,7 +71,7 @@ export interface GeneratorRun {
  * travels only in the child's environment.
  */
 export function generatorCommand(
-  target: { apiBaseUrl: string; outputDir: string },
+  target: { apiBaseUrl: string; outputDir: string; lockPath?: string },
   runtime: Runtime = currentRuntime(),
 ): GeneratorCommand {
   if (runtime.standalone) {
@@ -90,7 +90,10 @@ export function generatorCommand(
       "--no-prompt",
       `--allow-net=${host}`,
       "--allow-read",
-      `--allow-write=${target.outputDir}`,
+      `--allow-write=${
+        [target.outputDir, ...(target.lockPath ? [target.lockPath] : [])]
+          .join(",")
+      }`,
       "--allow-env",
       ENTRY,
       GENERATOR_MODE,
@@ -108,7 +111,11 @@ export function generatorArgs(apiBaseUrl: string, outputDir: string): string[] {
 /** Starts the generator for `job`. */
 export function spawnGenerator(job: Job, options: SpawnOptions): GeneratorRun {
   const { command: program, args, cwd } = generatorCommand(
-    { apiBaseUrl: options.apiBaseUrl, outputDir: job.outputDir },
+    {
+      apiBaseUrl: options.apiBaseUrl,
+      outputDir: job.outputDir,
+      lockPath: job.lockPath,
+    },
     options.runtime,
   );
   const command = new Deno.Command(program, {

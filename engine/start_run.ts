@@ -19,6 +19,14 @@ import { instanceFullMessage, RUNNING_CAP_MESSAGE } from "./active_runs.ts";
 import type { EngineDeps } from "./deps.ts";
 import { runBatch, type RunUpdate } from "./run_batch.ts";
 import { holdRunLease, type LeaseConfig, type RunLease } from "./leases.ts";
+import { batchLockFree } from "../lib/batch_lock.ts";
+
+/** How long a Resume waits for a generator orphaned by a crash to exit. */
+const ORPHAN_WAIT_MS = 3_000;
+
+/** Why a Resume is refused while an orphaned generator still saves. */
+export const ORPHAN_FINISHING_MESSAGE =
+  "A generator started before BatchGen restarted is still saving this batch's images. Try again in a minute.";
 
 /** A batch claimed for one run. */
 export interface Claim {
@@ -34,7 +42,10 @@ export interface Claim {
  */
 export async function claimRun(
   deps: Pick<EngineDeps, "db" | "activeRuns"> & {
-    config: Pick<EngineDeps["config"], "quota"> & LeaseConfig;
+    config: Pick<EngineDeps["config"], "quota"> & LeaseConfig & {
+      /** Where the batch's generator lock lives; unset in some tests. */
+      dataDir?: string;
+    };
     log?: EngineDeps["log"];
   },
   batch: Batch,
@@ -78,6 +89,18 @@ export async function claimRun(
       return held;
     }
     lease = held.value;
+    // A generator orphaned by a crash (its server was SIGKILLed) may still
+    // finish and save the requests it had in flight: never race it.
+    if (
+      deps.config.dataDir &&
+      !await batchLockFree(deps.config.dataDir, batch.id, ORPHAN_WAIT_MS)
+    ) {
+      await lease.release();
+      deps.activeRuns.finish(batch.id, controller);
+      return refuse("already_running", ORPHAN_FINISHING_MESSAGE, {
+        retryAfterSeconds: 30,
+      });
+    }
     // Read again under the lease: a run that just ended on another instance
     // changed the counts and the cost spent, which the budget cap counts.
     const current = await findBatchById(deps.db, batch.id) ?? batch;

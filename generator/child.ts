@@ -22,6 +22,7 @@ import {
 } from "./process_io.ts";
 import { createScrubber, scrubError } from "../core/scrub.ts";
 import { removeTempFiles } from "../lib/storage.ts";
+import { holdBatchLock } from "../lib/batch_lock.ts";
 
 /** Exit code when the job could not run because of bad input. */
 export const EXIT_USAGE = 2;
@@ -31,6 +32,9 @@ export const EXIT_FAILURE = 1;
 // After a signal, in-flight requests are aborted at once; this only bounds a
 // hung file write.
 const SIGNAL_GRACE_MS = 5_000;
+// After the parent is gone, the requests in flight run to their end (each
+// bounded by the request timeout); this bounds the saving after that.
+const DRAIN_GRACE_MS = 10_000;
 
 /** Runs one job as the server's child process; resolves with the exit code. */
 export function runChild(): Promise<number> {
@@ -63,6 +67,22 @@ async function runChildWith(
     return EXIT_FAILURE;
   }
 
+  // Held for this process's life, released by the OS at its exit: a
+  // restarted server waits for it before touching the batch's files.
+  let lock: Deno.FsFile | undefined;
+  if (job.lockPath) {
+    try {
+      lock = await holdBatchLock(job.lockPath);
+    } catch (error) {
+      stderr.write(
+        `Cannot run the generator: cannot lock the batch: ${
+          scrubError(error, [apiKey])
+        }`,
+      );
+      return EXIT_FAILURE;
+    }
+  }
+
   const stdout = createLineWriter(Deno.stdout.writable);
   // Built once: working out the key's fragments costs far more than a scan.
   const scrubber = createScrubber([apiKey]);
@@ -82,9 +102,24 @@ async function runChildWith(
     Deno.unrefTimer(setTimeout(() => Deno.exit(signalCode), SIGNAL_GRACE_MS));
   };
   const removeListeners = onTerminate(stop);
+  // The server is gone (killed with SIGKILL): the requests in flight are
+  // paid for already, so they finish and their images are saved (the next
+  // server adopts the files); nothing new starts. Bounded: a hung request
+  // ends at its timeout, and this process at that plus a grace.
+  const drain = new AbortController();
   const stopWatching = watchParent(() => {
-    stderr.write("Generator stopped: the server that started it is gone");
-    stop(EXIT_FAILURE);
+    stderr.write(
+      "Generator draining: the server that started it is gone; " +
+        "finishing the requests in flight",
+    );
+    exitCode = EXIT_FAILURE;
+    drain.abort();
+    Deno.unrefTimer(
+      setTimeout(
+        () => Deno.exit(EXIT_FAILURE),
+        job.timeoutMs + DRAIN_GRACE_MS,
+      ),
+    );
   });
   const baseUrl = job.apiBaseUrl ?? base.value;
   const references = googleReferenceParts(job, apiKey, baseUrl);
@@ -93,6 +128,7 @@ async function runChildWith(
       request: createGeminiRequester({ apiKey, baseUrl }),
       emit,
       signal: interrupt.signal,
+      drain: drain.signal,
       secrets: [apiKey],
       references: references.partsFor,
     });
@@ -108,6 +144,7 @@ async function runChildWith(
     // Renamed files stay; temp files of writes cut short go.
     if (exitCode !== 0) await removeTempFiles(job.outputDir).catch(() => 0);
     await stdout.flush();
+    lock?.close();
   }
   return exitCode;
 }
@@ -136,12 +173,17 @@ async function readJob(stderr: LineWriter): Promise<Job | undefined> {
 /**
  * A server killed with SIGKILL cannot stop its generator, and an orphan that
  * kept generating would race the restarted server's Resume and pay twice for
- * the same items. The child notices it was re-parented and stops.
+ * the same items. The child notices it was re-parented and drains: it stops
+ * starting requests, finishes and saves the ones in flight, and exits; its
+ * batch lock keeps the restarted server off the batch until then.
  */
 function watchParent(onGone: () => void, everyMs = 250): () => void {
   const parent = Deno.ppid;
   const timer = setInterval(() => {
-    if (Deno.ppid !== parent) onGone();
+    if (Deno.ppid !== parent) {
+      clearInterval(timer);
+      onGone();
+    }
   }, everyMs);
   Deno.unrefTimer(timer);
   return () => clearInterval(timer);

@@ -44,6 +44,12 @@ export interface PoolOptions {
   emit: (event: GeneratorEvent) => void;
   /** Aborting it interrupts the run (SIGTERM): no `done` is emitted. */
   signal?: AbortSignal;
+  /**
+   * Aborting it drains the run (the server that started it is gone): no
+   * request starts any more, the ones in flight finish (each bounded by the
+   * request timeout) and save their images, then the pool ends interrupted.
+   */
+  drain?: AbortSignal;
   sleep?: Sleep;
   now?: () => number;
   random?: () => number;
@@ -115,10 +121,18 @@ export async function runPool(
   };
   options.signal?.addEventListener("abort", onInterrupt, { once: true });
   if (options.signal?.aborted) onInterrupt();
+  let draining = false;
+  const onDrain = () => {
+    draining = true;
+    result.interrupted = true;
+    wake();
+  };
+  options.drain?.addEventListener("abort", onDrain, { once: true });
+  if (options.drain?.aborted) onDrain();
 
   emit({ type: "started", items: job.items.length });
   while (true) {
-    if (stop.signal.aborted) {
+    if (stop.signal.aborted || draining) {
       if (active === 0) break;
       await waitFor(Infinity);
       continue;
@@ -151,6 +165,7 @@ export async function runPool(
     await waitFor(wakeAt - t);
   }
   options.signal?.removeEventListener("abort", onInterrupt);
+  options.drain?.removeEventListener("abort", onDrain);
   if (internalError !== undefined) throw internalError;
   if (!result.interrupted) {
     emit({ type: "done", succeeded: result.succeeded, failed: result.failed });

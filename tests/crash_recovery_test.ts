@@ -162,6 +162,13 @@ Deno.test("[crash] SIGKILL mid-batch, restart, resume to completion without dupl
       "an orphaned generator stops quickly",
     );
 
+    const perPrompt = requestsPerPrompt(fake.requests, "crash");
+    assert.deepEqual(
+      [...perPrompt.values()],
+      Array(12).fill(1),
+      "each prompt was requested exactly once across the crash",
+    );
+
     const files = [...Deno.readDirSync(join(dataDir, "images", id))].map((e) =>
       e.name
     );
@@ -178,6 +185,95 @@ Deno.test("[crash] SIGKILL mid-batch, restart, resume to completion without dupl
       manifest.items.filter((i: { file: string | null }) => i.file).length,
       12,
     );
+  } finally {
+    await stopServer(server, dataDir);
+  }
+});
+
+/** generateContent requests per prompt number of `label`'s batch. */
+function requestsPerPrompt(
+  requests: { path: string; body: unknown }[],
+  label: string,
+): Map<number, number> {
+  const counts = new Map<number, number>();
+  const pattern = new RegExp(`${label} prompt (\\d+)`);
+  for (const request of requests) {
+    if (!request.path.includes(":generateContent")) continue;
+    const match = JSON.stringify(request.body).match(pattern);
+    if (!match) continue;
+    const n = Number(match[1]);
+    counts.set(n, (counts.get(n) ?? 0) + 1);
+  }
+  return new Map([...counts].sort(([a], [b]) => a - b));
+}
+
+Deno.test("[crash] images in flight at a SIGKILL are saved by the orphan, adopted, and never requested again", async () => {
+  // Long requests: the orphan is still finishing when the server is back.
+  await using fake = startFakeGemini({ latencyMs: 6_000 });
+  const dataDir = await Deno.makeTempDir({ prefix: "batchgen-inflight-" });
+  const { env, url } = serverEnv(dataDir, fake.url);
+  let server = startServer({ ...env, BATCHGEN_LEASE_SECONDS: "6" });
+  try {
+    await waitForServer(url);
+    const { id, cookie, reader } = await createAndRun(url, "inflight", 8, 4);
+    let text = "";
+    while (text.split('"item-started"').length - 1 < 4) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    // Four paid requests in flight at the fake.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    server.kill("SIGKILL");
+    await server.status;
+    await reader.cancel().catch(() => {});
+    assert.equal(fake.stats().generate, 4);
+
+    server = startServer({ ...env, BATCHGEN_LEASE_SECONDS: "6" });
+    await waitForServer(url);
+    const resume = () =>
+      fetch(`${url}/api/batches/${id}/run`, {
+        method: "POST",
+        headers: { cookie, "x-goog-api-key": TEST_KEY },
+      });
+    // The orphan still holds the batch's lock: Resume refuses, not races.
+    const early = await resume();
+    const earlyBody = await early.text();
+    assert.equal(early.status, 409, earlyBody);
+    assert.match(earlyBody, /still saving/);
+    assert.equal(fake.stats().generate, 4, "nothing new was requested");
+
+    // Once the orphan has saved its four images and exited, Resume runs.
+    let lines: {
+      type: string;
+      batch?: { status: string; counts: { succeeded: number } };
+    }[] = [];
+    for (let i = 0; i < 60; i++) {
+      const response = await resume();
+      if (response.status === 409) {
+        await response.body?.cancel();
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        continue;
+      }
+      lines = (await response.text()).split("\n").filter(Boolean).map((l) =>
+        JSON.parse(l)
+      );
+      break;
+    }
+    const final = lines.at(-1);
+    assert.equal(final?.type, "batch");
+    assert.equal(final?.batch?.status, "done");
+    assert.equal(final?.batch?.counts.succeeded, 8);
+    const perPrompt = requestsPerPrompt(fake.requests, "inflight");
+    assert.deepEqual(
+      [...perPrompt.entries()],
+      Array.from({ length: 8 }, (_, i) => [i, 1]),
+      "0 wasted images: each prompt was requested exactly once",
+    );
+    const files = [...Deno.readDirSync(join(dataDir, "images", id))].map((e) =>
+      e.name
+    );
+    assert.equal(files.filter((f) => f.endsWith(".png")).length, 8);
   } finally {
     await stopServer(server, dataDir);
   }
