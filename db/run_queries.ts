@@ -107,17 +107,26 @@ export interface BatchDelta {
 export async function addToBatch(
   db: Db,
   id: string,
-  { succeeded = 0, failed = 0, blocked = 0, costUsd = 0 }: BatchDelta,
+  delta: BatchDelta,
 ): Promise<Batch> {
-  const [batch] = await db.update(batches).set({
+  const [batch] = await addToBatchQuery(db, id, delta);
+  if (!batch) throw new RangeError(`Cannot update batch ${id}: not found`);
+  return batch;
+}
+
+/** `addToBatch` as an unexecuted statement, for one `db.batch` per event. */
+export function addToBatchQuery(
+  db: Db,
+  id: string,
+  { succeeded = 0, failed = 0, blocked = 0, costUsd = 0 }: BatchDelta,
+) {
+  return db.update(batches).set({
     succeededCount: sql`${batches.succeededCount} + ${succeeded}`,
     failedCount: sql`${batches.failedCount} + ${failed}`,
     blockedCount: sql`${batches.blockedCount} + ${blocked}`,
     actualCostUsd: sql`${batches.actualCostUsd} + ${costUsd}`,
     updatedAt: new Date(),
   }).where(eq(batches.id, id)).returning();
-  if (!batch) throw new RangeError(`Cannot update batch ${id}: not found`);
-  return batch;
 }
 
 /** Every batch in `status` (crash recovery looks for those left running). */
@@ -159,10 +168,25 @@ export async function recordImage(
     where: inBatch(batchId, itemId),
   });
   if (!owned) return undefined;
+  const [[item], , [image]] = await db.batch(
+    recordImageQueries(db, batchId, itemId, saved),
+  );
+  return item && image ? { item, image } : undefined;
+}
+
+/**
+ * `recordImage`'s three writes as unexecuted statements (the caller knows
+ * the item is the batch's): a retried item replaces its earlier image row,
+ * never duplicates it. Run them in one `db.batch`.
+ */
+export function recordImageQueries(
+  db: Db,
+  batchId: string,
+  itemId: string,
+  saved: SavedImage,
+) {
   const now = new Date();
-  // A retried item replaces its earlier image row, never duplicates it; the
-  // three writes are one atomic batch.
-  const [[item], , [image]] = await db.batch([
+  return [
     db.update(items).set(succeededFields(now)).where(eq(items.id, itemId))
       .returning(),
     db.delete(images).where(eq(images.itemId, itemId)),
@@ -178,8 +202,7 @@ export async function recordImage(
       height: saved.height ?? null,
       createdAt: now,
     }).returning(),
-  ]);
-  return item && image ? { item, image } : undefined;
+  ] as const;
 }
 
 /** Records an item's final failure (its message already scrubbed). */
@@ -189,9 +212,19 @@ export async function recordFailure(
   itemId: string,
   failure: { kind: string; message: string },
 ): Promise<ItemRow | undefined> {
-  const [item] = await db.update(items).set(failedFields(failure, new Date()))
-    .where(inBatch(batchId, itemId)).returning();
+  const [item] = await recordFailureQuery(db, batchId, itemId, failure);
   return item;
+}
+
+/** `recordFailure` as an unexecuted statement. */
+export function recordFailureQuery(
+  db: Db,
+  batchId: string,
+  itemId: string,
+  failure: { kind: string; message: string },
+) {
+  return db.update(items).set(failedFields(failure, new Date()))
+    .where(inBatch(batchId, itemId)).returning();
 }
 
 /**
@@ -206,16 +239,27 @@ export async function recordUsage(
   usage: Usage,
   costUsd: number | null,
 ): Promise<ItemRow | undefined> {
+  const [item] = await recordUsageQuery(db, batchId, itemId, usage, costUsd);
+  return item;
+}
+
+/** `recordUsage` as an unexecuted statement. */
+export function recordUsageQuery(
+  db: Db,
+  batchId: string,
+  itemId: string,
+  usage: Usage,
+  costUsd: number | null,
+) {
   const plus = (column: AnyColumn, amount: number) =>
     sql`coalesce(${column}, 0) + ${amount}`;
-  const [item] = await db.update(items).set({
+  return db.update(items).set({
     promptTokens: plus(items.promptTokens, usage.promptTokens),
     outputTokens: plus(items.outputTokens, usage.outputTokens),
     imageTokens: plus(items.imageTokens, usage.imageTokens),
     thoughtTokens: plus(items.thoughtTokens, usage.thoughtTokens),
     ...(costUsd === null ? {} : { costUsd: plus(items.costUsd, costUsd) }),
   }).where(inBatch(batchId, itemId)).returning();
-  return item;
 }
 
 /** The item of a batch at a prompt position and image index. */

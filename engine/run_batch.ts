@@ -7,14 +7,13 @@
  */
 import { join } from "node:path";
 import {
-  addToBatch,
-  type BatchDelta,
+  addToBatchQuery,
   itemsWithStatus,
   markItemStarted,
   moveItems,
-  recordFailure,
-  recordImage,
-  recordUsage,
+  recordFailureQuery,
+  recordImageQueries,
+  recordUsageQuery,
   settleBatch,
 } from "../db/run_queries.ts";
 import type { Batch, Item } from "../core/records.ts";
@@ -232,8 +231,10 @@ async function safeReport(options: RunOptions, update: RunUpdate, log: Logger) {
 
 /**
  * Writes one event's item row and, when the event changes the batch's counts
- * or cost, adds that to the batch in one statement; other events report
- * `batch` (the run's current record) as it is.
+ * or cost, adds that to the batch: one transaction per event (`db.batch`),
+ * so one commit, not one per statement. Other events report `batch` (the
+ * run's current record) as it is. Only the run's own items (`rowOf`) are
+ * written: the generator names no other.
  */
 async function applyEvent(
   deps: RunDeps,
@@ -242,48 +243,48 @@ async function applyEvent(
   rowOf: ReadonlyMap<string, ItemRowPart>,
 ): Promise<RunUpdate | undefined> {
   const { db } = deps;
-  const add = (delta: BatchDelta) => addToBatch(db, batch.id, delta);
   const record = (row: ItemRow | undefined): Item | undefined => {
     const part = row && rowOf.get(row.id);
     return row && part && { ...row, ...part };
   };
+  if ("itemId" in event && !rowOf.has(event.itemId)) return undefined;
   switch (event.type) {
     case "item-started": {
       const item = record(await markItemStarted(db, batch.id, event.itemId));
       return item && { event, item, batch };
     }
     case "image-saved": {
-      const saved = await recordImage(db, batch.id, event.itemId, event);
+      const [[row], , [image], [added]] = await db.batch([
+        ...recordImageQueries(db, batch.id, event.itemId, event),
+        addToBatchQuery(db, batch.id, { succeeded: 1 }),
+      ]);
       // Into the image store once recorded (an S3 bucket: uploaded, the
       // local file removed). If that fails the file stays here, is served
       // from here, and the run's end or crash recovery uploads it.
-      if (saved) {
-        await keepImage(imageStoreFor(deps.config), batch.id, saved.image)
+      if (image) {
+        await keepImage(imageStoreFor(deps.config), batch.id, image)
           .catch((error) =>
             deps.log.warn("image kept locally: the image store refused it", {
               batchId: batch.id,
-              fileName: saved.image.fileName,
+              fileName: image.fileName,
               error: String(error),
             })
           );
       }
-      const item = record(saved?.item);
-      return item && saved && {
-        event,
-        item,
-        image: saved.image,
-        batch: await add({ succeeded: 1 }),
-      };
+      const item = record(row);
+      return item && image && added && { event, item, image, batch: added };
     }
     case "item-failed": {
-      const item = record(
-        await recordFailure(db, batch.id, event.itemId, {
+      const blocked = event.kind === "blocked" ? 1 : 0;
+      const [[row], [added]] = await db.batch([
+        recordFailureQuery(db, batch.id, event.itemId, {
           kind: event.kind,
           message: event.message,
         }),
-      );
-      const blocked = item?.status === "blocked" ? 1 : 0;
-      return item && { event, item, batch: await add({ failed: 1, blocked }) };
+        addToBatchQuery(db, batch.id, { failed: 1, blocked }),
+      ]);
+      const item = record(row);
+      return item && added && { event, item, batch: added };
     }
     case "usage": {
       // One per attempt: a retried request is billed again, so costs add up.
@@ -291,11 +292,12 @@ async function applyEvent(
         rowOf.get(event.itemId)?.model ?? batch.model,
         event,
       );
-      const item = record(
-        await recordUsage(db, batch.id, event.itemId, event, costUsd),
-      );
-      return item &&
-        { event, item, batch: await add({ costUsd: costUsd ?? 0 }) };
+      const [[row], [added]] = await db.batch([
+        recordUsageQuery(db, batch.id, event.itemId, event, costUsd),
+        addToBatchQuery(db, batch.id, { costUsd: costUsd ?? 0 }),
+      ]);
+      const item = record(row);
+      return item && added && { event, item, batch: added };
     }
     case "rate-limited":
     case "batch-stopped":
