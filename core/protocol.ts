@@ -1,6 +1,6 @@
 /**
- * The generator's wire protocol: one JSON job on stdin, JSON-line events on
- * stdout. Both sides validate with these schemas. No field carries the key:
+ * The generator's wire protocol: one JSON job as the first line on stdin
+ * (then control lines, or stdin closed), JSON-line events on stdout. Both sides validate with these schemas. No field carries the key:
  * it travels only in the child's environment (K4).
  */
 import { z } from "zod";
@@ -147,7 +147,16 @@ export const eventSchema = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("rate-limited"),
     retryAfterMs: z.number().int().min(0),
+    /** The quota that tripped, when Google named it (QuotaFailure). */
+    quotaLimit: z.number().int().min(1).optional(),
+    quotaWindowMs: z.number().int().min(1).optional(),
   }),
+  /**
+   * The generator wants to start one request and waits for a grant line on
+   * stdin (the server's shared per-workspace limiter). Only sent while
+   * stdin is open after the job.
+   */
+  z.object({ type: z.literal("token-request") }),
   z.object({
     type: z.literal("batch-stopped"),
     kind: z.enum(FAILURE_KINDS),
@@ -166,6 +175,14 @@ export type SavedImage = Omit<
   Extract<GeneratorEvent, { type: "image-saved" }>,
   "type" | "itemId"
 >;
+
+/**
+ * The control lines the server writes to the generator's stdin after the
+ * job line: each grant lets one request start.
+ */
+export const controlSchema = z.object({ type: z.literal("grant") });
+export type ControlLine = z.infer<typeof controlSchema>;
+export const GRANT_LINE = JSON.stringify({ type: "grant" }) + "\n";
 
 /** Serialises one event as a protocol line. */
 export function encodeEvent(event: GeneratorEvent): string {

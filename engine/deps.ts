@@ -4,6 +4,7 @@ import type { Config } from "../core/config.ts";
 import type { Logger } from "../lib/log.ts";
 import type { ActiveRuns } from "./active_runs.ts";
 import type { SpawnGenerator } from "./runner.ts";
+import type { QuotaPacers } from "./quota_pacer.ts";
 
 /** The settings a run reads. */
 export type RunConfig = Pick<
@@ -24,6 +25,11 @@ export interface RunDeps {
   config: RunConfig;
   log: Logger;
   spawn: SpawnGenerator;
+  /**
+   * The shared quota limiters (one per workspace + model); the process's
+   * own registry when left out.
+   */
+  pacers?: QuotaPacers;
 }
 
 /** Dependencies of starting runs: a run's, the quota, and the runs in progress. */

@@ -36,11 +36,16 @@ import { referencesByIds } from "../db/reference_queries.ts";
 import { keepImage, writeManifest } from "./batch_files.ts";
 import { imageStoreFor } from "../lib/image_store.ts";
 import type { RunDeps } from "./deps.ts";
+import { createQuotaPacers, type QuotaPacers } from "./quota_pacer.ts";
 import type { RunOptions, RunUpdate } from "./run_types.ts";
 import { batchLockPath, locksDir } from "../lib/batch_lock.ts";
 import { adoptSavedFiles } from "./recovery.ts";
 
 export type { RunDeps, RunOptions, RunUpdate };
+
+// One registry per server process unless the caller passes its own: every
+// run of a workspace on this instance shares its limiter.
+let processPacers: QuotaPacers | undefined;
 
 /** The part of an item record that comes from its row. */
 type ItemRowPart = Omit<Item, keyof ItemRow>;
@@ -162,6 +167,10 @@ export async function runBatch(
     apiBaseUrl: config.geminiBaseUrl,
     baseEnv: config.childEnv,
     signal,
+    pacer: (deps.pacers ?? (processPacers ??= createQuotaPacers())).forRun(
+      batch.workspaceId,
+      batch.model,
+    ),
     onStderr: (line) =>
       log.warn("generator stderr", { batchId: batch.id, line }),
   });
@@ -299,6 +308,8 @@ async function applyEvent(
       const item = record(row);
       return item && added && { event, item, batch: added };
     }
+    case "token-request":
+      return undefined;
     case "rate-limited":
     case "batch-stopped":
     case "started":

@@ -7,8 +7,10 @@ import { fileURLToPath as fromFileUrl } from "node:url";
 import {
   decodeEvent,
   type GeneratorEvent,
+  GRANT_LINE,
   type Job,
 } from "../core/protocol.ts";
+import type { RunPacer } from "./quota_pacer.ts";
 import { createScrubber } from "../core/scrub.ts";
 
 // A path, not an import: the generator runs in its own process, started
@@ -52,6 +54,12 @@ export interface SpawnOptions {
   onStderr?: (line: string) => void;
   /** The program to start; this process's own by default. */
   runtime?: Runtime;
+  /**
+   * The workspace's shared quota limiter: stdin stays open after the job
+   * and carries its grants. Without it stdin closes after the job and the
+   * generator paces itself.
+   */
+  pacer?: RunPacer;
 }
 
 /** Starts a generator (tests wrap the real one to watch it). */
@@ -149,29 +157,76 @@ export function spawnGenerator(job: Job, options: SpawnOptions): GeneratorRun {
   // Aborted before the spawn (Cancel, or the client left while the run was
   // being prepared): "abort" will not fire again, so stop the child now (K6).
   if (options.signal?.aborted) kill();
-  writeJob(child.stdin, job);
+  const stdin = writeJob(child.stdin, job, options.pacer !== undefined);
   const stderrDone = pipeLines(child.stderr, (line) => {
     options.onStderr?.(scrub(line));
   });
   const exited = Promise.all([child.status, stderrDone]).then(([status]) => {
     options.signal?.removeEventListener("abort", kill);
+    options.pacer?.release();
+    stdin.close();
     return status.code;
   });
+  const pacer = options.pacer;
+  const events = readEvents(child.stdout, scrub, options.onStderr);
   return {
     pid: child.pid,
-    events: readEvents(child.stdout, scrub, options.onStderr),
+    events: pacer ? paced(events, pacer, stdin.grant) : events,
     exited,
     kill,
   };
 }
 
-async function writeJob(stdin: WritableStream<Uint8Array>, job: Job) {
+/**
+ * Writes the job as the first stdin line; closes stdin after it unless the
+ * run is paced by the server (then `grant` writes grant lines).
+ */
+function writeJob(
+  stdin: WritableStream<Uint8Array>,
+  job: Job,
+  keepOpen: boolean,
+): { grant(): void; close(): void } {
   const writer = stdin.getWriter();
-  try {
-    await writer.write(new TextEncoder().encode(JSON.stringify(job)));
-    await writer.close();
-  } catch {
+  const encoder = new TextEncoder();
+  let closed = false;
+  let chain = writer.write(encoder.encode(JSON.stringify(job) + "\n"));
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    chain = chain.then(() => writer.close());
     // The child died before reading its job; its exit code tells the story.
+    chain.catch(() => {});
+  };
+  chain.catch(() => {});
+  if (!keepOpen) close();
+  return {
+    grant() {
+      if (closed) return;
+      chain = chain.then(() => writer.write(encoder.encode(GRANT_LINE)));
+      chain.catch(() => {});
+    },
+    close,
+  };
+}
+
+/** Answers token requests and feeds the shared limiter with the outcomes. */
+async function* paced(
+  events: AsyncIterable<GeneratorEvent>,
+  pacer: RunPacer,
+  grant: () => void,
+): AsyncGenerator<GeneratorEvent> {
+  try {
+    for await (const event of events) {
+      if (event.type === "token-request") {
+        pacer.request(grant);
+        continue;
+      }
+      if (event.type === "rate-limited") pacer.rateLimited(event);
+      if (event.type === "image-saved") pacer.succeeded();
+      yield event;
+    }
+  } finally {
+    pacer.release();
   }
 }
 

@@ -9,6 +9,7 @@ import { ApiError } from "@google/genai";
 import { RedirectRefusedError } from "./client.ts";
 import type { FailureKind } from "../core/protocol.ts";
 import { scrub } from "../core/scrub.ts";
+import { quotaWindowMs } from "../core/rate_limiter.ts";
 
 /** Why one request did not give an image. */
 export interface Failure {
@@ -17,6 +18,9 @@ export interface Failure {
   message: string;
   /** For "rate-limited": how long Google asked us to wait. */
   retryAfterMs?: number;
+  /** For "rate-limited": the quota that tripped, from `QuotaFailure`. */
+  quotaLimit?: number;
+  quotaWindowMs?: number;
 }
 
 /** The reason our own per-request timer aborts a request with. */
@@ -115,9 +119,21 @@ function classifyQuota(
   const retryInfo = detail(details, "RetryInfo");
   const retryAfterMs = parseDuration(retryInfo?.retryDelay) ??
     parseRetryText(rawMessage);
-  return retryAfterMs === undefined
-    ? { kind: "rate-limited", message }
-    : { kind: "rate-limited", message, retryAfterMs };
+  const failure: Failure = { kind: "rate-limited", message };
+  if (retryAfterMs !== undefined) failure.retryAfterMs = retryAfterMs;
+  // The quota that tripped, when Google names it: what the limiter paces to.
+  for (const v of violations) {
+    const limit = Number(v?.quotaValue);
+    const windowMs = typeof v?.quotaId === "string"
+      ? quotaWindowMs(v.quotaId)
+      : undefined;
+    if (limit > 0 && windowMs) {
+      failure.quotaLimit = limit;
+      failure.quotaWindowMs = windowMs;
+      break;
+    }
+  }
+  return failure;
 }
 
 /** Parses a protobuf Duration string such as "47s" or "1.5s" into ms. */

@@ -1,6 +1,7 @@
 /**
  * Child-process mode (design.md §4): the key in the environment, one JSON job
- * on stdin, JSON-line events on stdout, scrubbed free text on stderr. Exit 0
+ * as the first line on stdin (then the shared limiter's grants, see
+ * server_gate.ts), JSON-line events on stdout, scrubbed free text on stderr. Exit 0
  * when the job ran (even with failed items), non-zero when it could not.
  */
 import {
@@ -11,6 +12,13 @@ import {
 } from "../core/protocol.ts";
 import { createGeminiRequester } from "../gemini/generate.ts";
 import { runPool } from "./pool.ts";
+import { createRateLimiter } from "../core/rate_limiter.ts";
+import {
+  createServerGate,
+  feedGrants,
+  readStdinLines,
+  type StdinLines,
+} from "./server_gate.ts";
 import { googleReferenceParts } from "./references_google.ts";
 import {
   baseUrlFromEnv,
@@ -49,7 +57,8 @@ async function runChildWith(
     stderr.write(`Cannot run the generator: ${KEY_VARIABLE} is not set`);
     return EXIT_USAGE;
   }
-  const job = await readJob(stderr);
+  const input = await readStdinLines(Deno.stdin.readable);
+  const job = parseJob(input, stderr);
   if (!job) return EXIT_USAGE;
   const base = baseUrlFromEnv();
   if (!base.ok) {
@@ -123,6 +132,14 @@ async function runChildWith(
   });
   const baseUrl = job.apiBaseUrl ?? base.value;
   const references = googleReferenceParts(job, apiKey, baseUrl);
+  // stdin open after the job: the server's shared limiter paces this run.
+  const gate = input.open
+    ? createServerGate(
+      () => emit({ type: "token-request" }),
+      createRateLimiter(),
+    )
+    : undefined;
+  if (gate) feedGrants(input.rest, gate);
   try {
     const result = await runPool(job, {
       request: createGeminiRequester({ apiKey, baseUrl }),
@@ -131,6 +148,7 @@ async function runChildWith(
       drain: drain.signal,
       secrets: [apiKey],
       references: references.partsFor,
+      ...(gate ? { gate } : {}),
     });
     if (result.interrupted) stderr.write("Generator interrupted by a signal");
   } catch (error) {
@@ -149,10 +167,10 @@ async function runChildWith(
   return exitCode;
 }
 
-async function readJob(stderr: LineWriter): Promise<Job | undefined> {
+function parseJob(input: StdinLines, stderr: LineWriter): Job | undefined {
   let raw: unknown;
   try {
-    raw = JSON.parse(await new Response(Deno.stdin.readable).text());
+    raw = JSON.parse(input.first);
   } catch {
     stderr.write(
       "Cannot run the generator: the job on stdin is not valid JSON",

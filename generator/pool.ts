@@ -1,7 +1,9 @@
 /**
  * Runs a job's items with bounded concurrency: a new request starts as soon
- * as a slot frees, retries wait their backoff without holding a slot, a 429
- * lowers the limit and pauses new starts (AIMD, see retry.ts), and an auth or
+ * as a slot frees and the start gate (the quota limiter, core/rate_limiter.ts,
+ * or the server's shared one) hands out a token; retries wait their backoff
+ * without holding a slot. A 429 teaches the gate the rate and is retried
+ * without counting as an attempt: it never fails an item. An auth or
  * daily-quota failure stops the whole batch at once. A job with a budget cap
  * starts no request that could take its estimated spending over the cap; it
  * lets the requests in flight finish, then stops (see budget.ts).
@@ -15,9 +17,7 @@ import {
 import type { ReferencePartsFor } from "./references.ts";
 import type { Failure, Outcome, RequestImage } from "../gemini/generate.ts";
 import {
-  type AdaptiveOptions,
   type BackoffOptions,
-  createAdaptiveLimit,
   DEFAULT_BACKOFF,
   isRetried,
   isRetryableLater,
@@ -28,6 +28,7 @@ import {
 } from "./retry.ts";
 import { saveImage } from "../lib/save_image.ts";
 import { createBudgetGuard } from "./budget.ts";
+import { createRateLimiter, type RateLimiter } from "../core/rate_limiter.ts";
 import {
   type SaveFn,
   type Sleep,
@@ -57,10 +58,20 @@ export interface PoolOptions {
   save?: SaveFn;
   /** Scrubbed out of unexpected error texts (the key). */
   secrets?: readonly string[];
-  /** Tuning of the adaptive concurrency limit. */
-  adaptive?: AdaptiveOptions;
+  /** Paces request starts; a local quota limiter by default. */
+  gate?: StartGate;
   /** The request parts of an item's reference images (generator/references.ts). */
   references?: ReferencePartsFor;
+}
+
+/**
+ * Hands out request starts: `take` returns 0 when one may start now (and
+ * counts it), else how long to wait before asking again (Infinity: until
+ * `setWake`'s callback is called).
+ */
+export interface StartGate
+  extends Pick<RateLimiter, "take" | "onRateLimited" | "onSuccess"> {
+  setWake?(wake: () => void): void;
 }
 
 /** How a run ended. */
@@ -102,18 +113,17 @@ export async function runPool(
   const backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
   const save: SaveFn = options.save ??
     ((item, image) => saveImage(job.outputDir, item, image));
-  const limit = createAdaptiveLimit(job.concurrency, options.adaptive);
+  const gate: StartGate = options.gate ?? createRateLimiter();
   const stop = new AbortController();
   const result: PoolResult = { succeeded: 0, failed: 0, interrupted: false };
   const retries: Attempt[] = [];
   let next = 0;
   let active = 0;
-  let seq = 0;
-  let pauseUntil = 0;
   let internalError: unknown;
   let wakeUp = () => {};
 
   const wake = () => wakeUp();
+  gate.setWake?.(wake);
   const onInterrupt = () => {
     result.interrupted = true;
     stop.abort();
@@ -142,23 +152,25 @@ export async function runPool(
     }
     const t = now();
     let wakeAt = Infinity;
-    if (active < limit.current) {
-      if (t < pauseUntil) {
-        wakeAt = pauseUntil;
-      } else {
-        const entry = takeReady(t);
-        if (entry && budget && !budget.allows(entry.item)) {
-          putBack(entry);
-          // With nothing in flight the spending is final: stop. Otherwise
-          // wait for the requests in flight to report what they cost.
-          if (active === 0) stopForBudget();
-          else await waitFor(Infinity);
-          continue;
-        }
-        if (entry) {
+    if (active < job.concurrency) {
+      const entry = takeReady(t);
+      if (entry && budget && !budget.allows(entry.item)) {
+        putBack(entry);
+        // With nothing in flight the spending is final: stop. Otherwise
+        // wait for the requests in flight to report what they cost.
+        if (active === 0) stopForBudget();
+        else await waitFor(Infinity);
+        continue;
+      }
+      if (entry) {
+        const waitMs = gate.take(t);
+        if (waitMs <= 0) {
           launch(entry);
           continue;
         }
+        putBack(entry);
+        wakeAt = t + waitMs;
+      } else {
         wakeAt = Math.min(...retries.map((r) => r.notBefore));
       }
     }
@@ -212,8 +224,7 @@ export async function runPool(
   function launch(entry: Attempt) {
     active++;
     budget?.reserve(entry.item);
-    const startSeq = ++seq;
-    runAttempt(entry, startSeq)
+    runAttempt(entry)
       .catch((error) => {
         // A bug, not a Google failure: stop cleanly and let the caller fail.
         internalError ??= error;
@@ -226,7 +237,7 @@ export async function runPool(
       });
   }
 
-  async function runAttempt(entry: Attempt, startSeq: number) {
+  async function runAttempt(entry: Attempt) {
     const { item, attempt } = entry;
     emit({ type: "item-started", itemId: item.itemId, attempt });
     const references = item.references?.length
@@ -234,7 +245,7 @@ export async function runPool(
       : { ok: true as const, parts: [] };
     if (!references.ok) {
       const failed = { ok: false as const, failure: references.failure };
-      return onFailure(entry, startSeq, references.failure, failed);
+      return onFailure(entry, references.failure, failed);
     }
     const outcome = await timedRequest(options.request, {
       ...itemSettings(job, item),
@@ -242,11 +253,11 @@ export async function runPool(
       references: references.parts,
     }, { stop: stop.signal, timeoutMs: job.timeoutMs, wait, secrets });
     if (!outcome.ok) {
-      return onFailure(entry, startSeq, outcome.failure, outcome);
+      return onFailure(entry, outcome.failure, outcome);
     }
     const stored = await storeImage(save, item, outcome.image, secrets);
-    if (!stored.ok) return onFailure(entry, startSeq, stored.failure, outcome);
-    limit.onSuccess(now());
+    if (!stored.ok) return onFailure(entry, stored.failure, outcome);
+    gate.onSuccess(now());
     if (outcome.usage) {
       emit({ type: "usage", itemId: item.itemId, ...outcome.usage });
     }
@@ -256,7 +267,6 @@ export async function runPool(
 
   function onFailure(
     entry: Attempt,
-    startSeq: number,
     failure: Failure,
     outcome: Outcome,
   ) {
@@ -265,10 +275,18 @@ export async function runPool(
     if (stop.signal.aborted) return;
     const t = now();
     if (failure.kind === "rate-limited") {
+      // The quota said "not now", not "no": the same attempt goes again
+      // once the gate allows, so a 429 never fails an item.
       const pause = rateLimitWaitMs(failure, entry.attempt, backoff);
-      limit.onRateLimited({ startSeq, latestSeq: seq }, t, pause);
-      pauseUntil = Math.max(pauseUntil, t + pause);
-      emit({ type: "rate-limited", retryAfterMs: pause });
+      const { quotaLimit, quotaWindowMs } = failure;
+      const hint = {
+        retryAfterMs: pause,
+        ...(quotaLimit && quotaWindowMs ? { quotaLimit, quotaWindowMs } : {}),
+      };
+      gate.onRateLimited(hint, t);
+      emit({ type: "rate-limited", ...hint });
+      retries.push({ ...entry, notBefore: t + pause });
+      return;
     }
     if (isRetried(failure.kind) && entry.attempt < job.maxAttempts) {
       const delay = retryDelayMs(failure, entry.attempt, {

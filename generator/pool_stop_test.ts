@@ -46,34 +46,36 @@ Deno.test("runPool() stops on a daily quota after finishing what already succeed
   assert.ok(fake.calls.length < 10);
 });
 
-Deno.test("runPool() lowers concurrency on 429s and raises it again after successes", async () => {
-  // 8 requests in flight together all get 429: the limit drops once (8 → 6).
+Deno.test("runPool(): a 429 never fails an item, and the quota it names paces the starts", async () => {
+  // maxAttempts 1: any counted failure would fail an item at once.
   let calls = 0;
   const fake = fakeRequest(() => {
     calls++;
     return {
-      ms: 10,
-      outcome: calls <= 8 ? fail("rate-limited", { retryAfterMs: 30 }) : OK,
+      ms: 5,
+      outcome: calls <= 8
+        ? fail("rate-limited", {
+          retryAfterMs: 30,
+          quotaLimit: 10,
+          quotaWindowMs: 1_000,
+        })
+        : OK,
     };
   });
-  const prompts = Array.from({ length: 40 }, (_, i) => `p${i}`);
-  const { result, of } = await run(job(prompts, { concurrency: 8 }), {
-    request: fake.request,
-    adaptive: { successRun: () => 2, cooldownFactor: 0 },
-  });
-  assert.equal(result.succeeded, 40);
-  assert.equal(of("rate-limited").length, 8);
-  const first429 = fake.calls[0]!.at;
-  const after = fake.calls.slice(8);
-  assert.ok(
-    after[0]!.at - first429 >= 29,
-    "new starts paused for the retry delay",
+  const prompts = Array.from({ length: 6 }, (_, i) => `p${i}`);
+  const { result, of } = await run(
+    job(prompts, { concurrency: 8, maxAttempts: 1 }),
+    { request: fake.request },
   );
-  assert.ok(
-    Math.max(...after.slice(0, 6).map((c) => c.inFlight)) <= 6,
-    "lowered once, to 6",
-  );
-  assert.ok(Math.max(...after.map((c) => c.inFlight)) > 6, "climbed back");
+  assert.equal(result.succeeded, 6);
+  assert.equal(result.failed, 0);
+  assert.equal(of("item-failed").length, 0);
+  assert.equal(of("rate-limited")[0]?.quotaLimit, 10);
+  // After the 429s, starts follow ~10/s (0.97 × 10/s: one per ~103 ms).
+  const after = fake.calls.slice(6).map((c) => c.at);
+  for (let i = 1; i < after.length; i++) {
+    assert.ok(after[i]! - after[i - 1]! >= 95, "starts paced to the quota");
+  }
 });
 
 Deno.test("runPool() stops without `done` when interrupted from outside", async () => {

@@ -193,3 +193,46 @@ Deno.test("[engine] a request that times out on every try fails as a timeout", a
   assert.match(slow.errorMessage!, /No answer from Google within 1 s/);
   assert.equal(requestsFor(t.fake, "[slow:3000]").length, 2);
 });
+
+Deno.test("[engine] a 429 never fails an item: a tight quota window, one attempt allowed", async () => {
+  await using t = await startTestApp({
+    env: { BATCHGEN_MAX_ATTEMPTS: "1" },
+    fake: { rateLimitPerMinute: 3, rateWindowMs: 300 },
+  });
+  const batch = await createBatch(
+    t,
+    Array.from({ length: 10 }, (_, i) => `a pebble ${i}`),
+    { concurrency: 8 },
+  );
+  const { batch: record } = await runToEnd(t, batch);
+  assert.equal(record.status, "done");
+  assert.ok(record.items.every((item) => item.status === "succeeded"));
+  assert.ok((t.fake.stats().byStatus[429] ?? 0) > 0, "the quota did bite");
+});
+
+Deno.test("[engine] batches of one workspace share one quota limiter through the server", async () => {
+  await using t = await startTestApp({
+    env: { BATCHGEN_MAX_ATTEMPTS: "1" },
+    fake: { rateLimitPerMinute: 4, rateWindowMs: 400 },
+  });
+  const batches = await Promise.all([0, 1, 2].map((b) =>
+    createBatch(
+      t,
+      Array.from({ length: 8 }, (_, i) => `a shell ${b}-${i}`),
+      { concurrency: 4 },
+    )
+  ));
+  const ends = await Promise.all(batches.map((b) => runToEnd(t, b)));
+  for (const { batch } of ends) {
+    assert.equal(batch.status, "done");
+    assert.ok(batch.items.every((item) => item.status === "succeeded"));
+  }
+  const stats = t.fake.stats().byStatus;
+  const limited = stats[429] ?? 0;
+  // Separate limiters would each learn the quota and overshoot it together;
+  // one shared limiter costs mostly the cold first wave's 429s (8 of 12).
+  assert.ok(
+    limited <= 16,
+    `429s: ${limited} of ${limited + (stats[200] ?? 0)}`,
+  );
+});

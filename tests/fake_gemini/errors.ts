@@ -109,6 +109,7 @@ export function perMinuteQuotaError(
   model: string,
   limit: number,
   waitMs: number,
+  windowMs = 60_000,
 ): Outcome {
   // Rounded up to 0.1 s so a client that waits exactly this long finds a free slot.
   const seconds = Math.max(1, Math.ceil(waitMs / 100)) / 10;
@@ -120,7 +121,7 @@ export function perMinuteQuotaError(
     [
       quotaFailure(
         "generate_content_paid_tier_requests",
-        "GenerateRequestsPerMinutePerProjectPerModel",
+        `GenerateRequests${windowName(windowMs)}PerProjectPerModel`,
         model,
         limit,
       ),
@@ -128,6 +129,14 @@ export function perMinuteQuotaError(
       { "@type": `${RPC}RetryInfo`, retryDelay: duration(seconds) },
     ],
   );
+}
+
+/** "PerMinute", "PerSecond", or "Per10Seconds" for a window of 10 s. */
+function windowName(windowMs: number): string {
+  if (windowMs === 60_000) return "PerMinute";
+  if (windowMs === 1_000) return "PerSecond";
+  if (windowMs % 60_000 === 0) return `Per${windowMs / 60_000}Minutes`;
+  return `Per${Math.max(1, Math.round(windowMs / 1000))}Seconds`;
 }
 
 /** 429 for the daily quota; RetryInfo points at midnight Pacific, when it resets. */

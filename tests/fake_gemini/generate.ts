@@ -78,7 +78,12 @@ function quotaRefusal(
   }
   if (state.admitted.length >= limit) {
     const oldest = state.admitted[0] ?? now;
-    return perMinuteQuotaError(plan.model.id, limit, oldest + windowMs - now);
+    return perMinuteQuotaError(
+      plan.model.id,
+      limit,
+      oldest + windowMs - now,
+      windowMs,
+    );
   }
   state.admitted.push(now);
   return undefined;

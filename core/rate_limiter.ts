@@ -1,0 +1,134 @@
+/**
+ * The request-start limiter (issue #13, part 1): learns the rate Google
+ * allows from 429s and successes and paces request starts to it with a
+ * token bucket of depth one. Pure: time comes in as arguments.
+ *
+ * - Before the first 429 it lets every start through (the concurrency limit
+ *   bounds them).
+ * - A 429 pauses all starts for Google's `RetryInfo` delay. When its
+ *   `QuotaFailure` names the quota (`quotaValue` per the window in its
+ *   `quotaId`), the rate becomes just under that; otherwise it drops below
+ *   the rate that recent successes show was allowed.
+ * - After a long quiet stretch without a 429 it probes upward in small
+ *   steps, so a raised quota is found again.
+ *
+ * It keeps only rates and times: nothing about the key.
+ */
+
+/** What a 429 tells the limiter (gemini/errors.ts `Failure`). */
+export interface QuotaHint {
+  /** Google's RetryInfo delay. */
+  retryAfterMs?: number;
+  /** The quota's number of requests … */
+  quotaLimit?: number;
+  /** … per this window (from the quota id: PerSecond, PerMinute, …). */
+  quotaWindowMs?: number;
+}
+
+export interface RateLimiter {
+  /**
+   * Takes a start token at `now` and returns 0, or returns how many ms to
+   * wait before asking again (nothing is taken then).
+   */
+  take(now: number): number;
+  onRateLimited(hint: QuotaHint, now: number): void;
+  onSuccess(now: number): void;
+  /** The learned rate in requests per second; undefined before any 429. */
+  readonly ratePerSecond: number | undefined;
+}
+
+export interface RateLimiterOptions {
+  /** Share of a known quota to pace at (network jitter moves starts). */
+  safety?: number;
+  /** Without a quota hint: share of the recently observed rate to fall to. */
+  backoff?: number;
+  /** Quiet time (no 429) before each upward probe; at least 5 windows. */
+  probeAfterMs?: number;
+  /** What a probe multiplies the rate by. */
+  probeStep?: number;
+  /** The pause after a 429 that names none. */
+  defaultPauseMs?: number;
+}
+
+const SUCCESS_MEMORY_MS = 60_000;
+const MIN_RATE_PER_MS = 1 / 600_000;
+
+export function createRateLimiter(
+  options: RateLimiterOptions = {},
+): RateLimiter {
+  const safety = options.safety ?? 0.97;
+  const backoff = options.backoff ?? 0.8;
+  const probeAfterMs = options.probeAfterMs ?? 60_000;
+  const probeStep = options.probeStep ?? 1.05;
+  const defaultPauseMs = options.defaultPauseMs ?? 5_000;
+  let ratePerMs: number | undefined;
+  let next = -Infinity;
+  let pauseUntil = -Infinity;
+  let lastLimitedAt = -Infinity;
+  let lastProbeAt = -Infinity;
+  let windowMs = 0;
+  // Times of recent successes: what the quota evidently allowed.
+  const successes: number[] = [];
+
+  const observedPerMs = (now: number): number | undefined => {
+    while (successes.length && successes[0]! <= now - SUCCESS_MEMORY_MS) {
+      successes.shift();
+    }
+    if (successes.length < 2) return undefined;
+    const span = Math.max(now - successes[0]!, 1_000);
+    return successes.length / span;
+  };
+
+  return {
+    get ratePerSecond() {
+      return ratePerMs === undefined ? undefined : ratePerMs * 1000;
+    },
+    take(now) {
+      const at = Math.max(
+        pauseUntil,
+        ratePerMs === undefined ? -Infinity : next,
+      );
+      if (now < at) return Math.ceil(at - now);
+      if (ratePerMs !== undefined) next = now + 1 / ratePerMs;
+      return 0;
+    },
+    onRateLimited(hint, now) {
+      lastLimitedAt = now;
+      pauseUntil = Math.max(
+        pauseUntil,
+        now + (hint.retryAfterMs ?? defaultPauseMs),
+      );
+      const { quotaLimit, quotaWindowMs } = hint;
+      if (quotaLimit && quotaLimit > 0 && quotaWindowMs && quotaWindowMs > 0) {
+        windowMs = quotaWindowMs;
+        ratePerMs = (safety * quotaLimit) / quotaWindowMs;
+        return;
+      }
+      const observed = observedPerMs(now);
+      const base = Math.min(
+        ratePerMs ?? Infinity,
+        observed ?? ratePerMs ?? 1 / 1000,
+      );
+      ratePerMs = Math.max(MIN_RATE_PER_MS, base * backoff);
+    },
+    onSuccess(now) {
+      successes.push(now);
+      if (ratePerMs === undefined) return;
+      const quiet = Math.max(probeAfterMs, 5 * windowMs);
+      if (now - lastLimitedAt >= quiet && now - lastProbeAt >= quiet) {
+        ratePerMs *= probeStep;
+        lastProbeAt = now;
+      }
+    },
+  };
+}
+
+/** The window of a quota id: "…PerSecond…", "…PerMinute…", "…Per10Seconds…". */
+export function quotaWindowMs(quotaId: string): number | undefined {
+  const counted = /Per(\d+)(Second|Minute|Hour)s?/.exec(quotaId);
+  const unit = (name: string) =>
+    name === "Second" ? 1_000 : name === "Minute" ? 60_000 : 3_600_000;
+  if (counted) return Number(counted[1]) * unit(counted[2]!);
+  const single = /Per(Second|Minute|Hour)/.exec(quotaId);
+  return single ? unit(single[1]!) : undefined;
+}

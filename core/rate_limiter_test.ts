@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { createRateLimiter, quotaWindowMs } from "./rate_limiter.ts";
+
+Deno.test("createRateLimiter() lets starts through until the first 429", () => {
+  const limiter = createRateLimiter();
+  for (let i = 0; i < 10; i++) assert.equal(limiter.take(0), 0);
+  assert.equal(limiter.ratePerSecond, undefined);
+});
+
+Deno.test("createRateLimiter() learns the quota from a 429 and waits out RetryInfo", () => {
+  const limiter = createRateLimiter({ safety: 1 });
+  limiter.onRateLimited(
+    { retryAfterMs: 800, quotaLimit: 4, quotaWindowMs: 1_000 },
+    1_000,
+  );
+  assert.equal(limiter.ratePerSecond, 4);
+  assert.equal(limiter.take(1_000), 800, "paused for the retry delay");
+  assert.equal(limiter.take(1_800), 0);
+  assert.equal(limiter.take(1_800), 250, "then one start per 250 ms");
+  assert.equal(limiter.take(2_050), 0);
+});
+
+Deno.test("createRateLimiter() without a quota falls below the observed rate", () => {
+  const limiter = createRateLimiter({ backoff: 0.5 });
+  for (let t = 0; t <= 10_000; t += 100) limiter.onSuccess(t);
+  limiter.onRateLimited({ retryAfterMs: 0 }, 10_000);
+  const rate = limiter.ratePerSecond!;
+  assert.ok(rate > 4 && rate < 6, `about half of 10/s, got ${rate}`);
+});
+
+Deno.test("createRateLimiter() probes upward after a quiet stretch", () => {
+  const limiter = createRateLimiter({ safety: 1, probeAfterMs: 10_000 });
+  limiter.onRateLimited({ quotaLimit: 10, quotaWindowMs: 1_000 }, 0);
+  limiter.onSuccess(5_000);
+  assert.equal(limiter.ratePerSecond, 10, "no probe while a 429 is recent");
+  limiter.onSuccess(10_000);
+  assert.ok(limiter.ratePerSecond! > 10, "probed up");
+  const probed = limiter.ratePerSecond!;
+  limiter.onSuccess(12_000);
+  assert.equal(limiter.ratePerSecond, probed, "one step per quiet stretch");
+});
+
+Deno.test("quotaWindowMs() reads the window out of Google's quota id", () => {
+  assert.equal(
+    quotaWindowMs("GenerateRequestsPerMinutePerProjectPerModel"),
+    60_000,
+  );
+  assert.equal(quotaWindowMs("GenerateRequestsPerSecondPerProject"), 1_000);
+  assert.equal(quotaWindowMs("GenerateRequestsPer10SecondsPerProject"), 10_000);
+  assert.equal(quotaWindowMs("GenerateRequestsPerDayPerProject"), undefined);
+});
