@@ -5,7 +5,7 @@
  * imports only its own modules, so a generator child never loads the server
  * (nor libSQL's native module, which its permissions refuse).
  */
-import { GENERATOR_MODE } from "./engine/runner.ts";
+import { GENERATOR_MODE } from "./engine/generator_mode.ts";
 
 /** The program's own `--help`. */
 export const USAGE = `Usage: batchgen [COMMAND]

@@ -16,11 +16,8 @@ import { createScrubber } from "../core/scrub.ts";
 const ENTRY = fromFileUrl(new URL("../main.ts", import.meta.url));
 const PROJECT_ROOT = fromFileUrl(new URL("..", import.meta.url));
 
-/**
- * The entry's internal command that runs one generator job (left out of
- * `--help`): `batchgen __generator`, or `deno run … main.ts __generator`.
- */
-export const GENERATOR_MODE = "__generator";
+export { GENERATOR_MODE } from "./generator_mode.ts";
+import { GENERATOR_MODE } from "./generator_mode.ts";
 
 /** The program the server runs as: `deno run`, or a `deno compile` binary. */
 export interface Runtime {

@@ -3,12 +3,8 @@
  * on stdin, JSON-line events on stdout, scrubbed free text on stderr. Exit 0
  * when the job ran (even with failed items), non-zero when it could not.
  */
-import {
-  encodeEvent,
-  type GeneratorEvent,
-  type Job,
-  jobSchema,
-} from "../core/protocol.ts";
+import type { GeneratorEvent, Job } from "../core/protocol.ts";
+import { checkJob, encodeEventLean } from "../core/protocol_check.ts";
 import { createGeminiRequester } from "../gemini/generate.ts";
 import { runPool } from "./pool.ts";
 import { googleReferenceParts } from "./references_google.ts";
@@ -21,7 +17,7 @@ import {
   withProcessEdges,
 } from "./process_io.ts";
 import { createScrubber, scrubError } from "../core/scrub.ts";
-import { removeTempFiles } from "../lib/storage.ts";
+import { removeTempFiles, tempFilePath } from "../lib/storage.ts";
 
 /** Exit code when the job could not run because of bad input. */
 export const EXIT_USAGE = 2;
@@ -71,7 +67,7 @@ async function runChildWith(
     const safe = "message" in event
       ? { ...event, message: scrubber.scrub(event.message) }
       : event;
-    stdout.write(encodeEvent(safe));
+    stdout.write(encodeEventLean(safe));
   };
   const interrupt = new AbortController();
   let exitCode = 0;
@@ -90,7 +86,12 @@ async function runChildWith(
   const references = googleReferenceParts(job, apiKey, baseUrl);
   try {
     const result = await runPool(job, {
-      request: createGeminiRequester({ apiKey, baseUrl }),
+      request: createGeminiRequester({
+        apiKey,
+        baseUrl,
+        // Images are decoded into temp files beside their final names.
+        tempFile: () => tempFilePath(job.outputDir),
+      }),
       emit,
       signal: interrupt.signal,
       secrets: [apiKey],
@@ -122,15 +123,19 @@ async function readJob(stderr: LineWriter): Promise<Job | undefined> {
     );
     return undefined;
   }
+  // The hand-written check keeps zod out of start-up; a job it refuses is
+  // explained by the schema itself, loaded only then.
+  const checked = checkJob(raw);
+  if (checked.ok) return checked.job;
+  const { jobSchema } = await import("../core/protocol.ts");
   const parsed = jobSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) =>
+  const issues = parsed.success
+    ? [checked.problem]
+    : parsed.error.issues.map((issue) =>
       `${issue.path.join(".") || "(job)"}: ${issue.message}`
     );
-    stderr.write(`Cannot run the generator: invalid job: ${issues.join("; ")}`);
-    return undefined;
-  }
-  return parsed.data;
+  stderr.write(`Cannot run the generator: invalid job: ${issues.join("; ")}`);
+  return undefined;
 }
 
 /**
