@@ -85,6 +85,11 @@ export function generatorCommand(
       "run",
       "--quiet",
       "--no-prompt",
+      // Everything the generator allocates per image is short-lived (answer
+      // chunks, decoded pieces): a small young generation collects it
+      // before it adds up (issue 13 §2: peak 106 → 93 MB for 200 images of
+      // 2 MB at 8 parallel, and no slower).
+      "--v8-flags=--max-semi-space-size=1",
       `--allow-net=${host}`,
       "--allow-read",
       `--allow-write=${target.outputDir}`,

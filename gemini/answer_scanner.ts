@@ -61,7 +61,6 @@ const enum S {
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const latin1 = new TextDecoder("latin1");
 const utf8 = new TextDecoder();
 
 /** A scanner for one answer; `openImage` makes the sink of each image. */
@@ -144,7 +143,9 @@ export function createAnswerScanner(openImage: () => Base64Sink) {
     if (stringKind === "image") {
       if (bytes.length) {
         sinkChars += bytes.length;
-        sink!.push(latin1.decode(bytes));
+        // Base64 is ASCII: UTF-8 decoding is the fast path, and any other
+        // byte becomes U+FFFD, which the decoder refuses.
+        sink!.push(utf8.decode(bytes));
       }
       return;
     }

@@ -18,50 +18,63 @@ export interface Base64Decoder {
   error?: SyntaxError;
 }
 
-const NOT_BASE64 = /[^A-Za-z0-9+/=]/;
-const WHITESPACE = /[\t\n\f\r ]+/g;
-
 export function createBase64Decoder(): Base64Decoder {
   let carry = "";
   let padded = false;
+  let alphabet: "base64" | "base64url" = "base64";
   const decoder: Base64Decoder = {
     queue: [],
     bytes: 0,
     push(text) {
       if (decoder.error) return;
-      let chars = carry + text;
-      if (/[\t\n\f\r ]/.test(chars)) chars = chars.replace(WHITESPACE, "");
-      if (chars.includes("-") || chars.includes("_")) {
-        chars = chars.replaceAll("-", "+").replaceAll("_", "/");
+      const chars = carry ? carry + text : text;
+      carry = "";
+      if (padded) {
+        if (/\S/.test(chars)) fail("Image data goes on after its padding");
+        return;
       }
-      if (chars.length === 0) return;
-      if (NOT_BASE64.test(chars)) return fail("Image data is not base64");
-      if (padded) return fail("Image data goes on after its padding");
-      const eq = chars.indexOf("=");
-      if (eq >= 0 && /[^=]/.test(chars.slice(eq))) {
-        return fail("Image data goes on after its padding");
+      // Native decoding does the checks and skips whitespace; it stops
+      // before a group of four that is not complete yet (kept for later).
+      const out = new Uint8Array(Math.ceil(chars.length * 3 / 4));
+      let result: { read: number; written: number };
+      try {
+        result = out.setFromBase64(chars, {
+          alphabet,
+          lastChunkHandling: "stop-before-partial",
+        });
+      } catch (error) {
+        // Google's answers use the standard alphabet; accept the URL one.
+        if (
+          alphabet === "base64" && /[-_]/.test(chars) && !/[+/]/.test(chars)
+        ) {
+          alphabet = "base64url";
+          return decoder.push(chars);
+        }
+        return fail(error instanceof Error ? error.message : String(error));
       }
-      if (eq >= 0) padded = true;
-      const whole = eq >= 0 ? chars.length : chars.length - chars.length % 4;
-      carry = chars.slice(whole);
-      if (whole > 0) decode(chars.slice(0, whole));
+      carry = chars.slice(result.read);
+      if (result.written > 0) {
+        decoder.bytes += result.written;
+        decoder.queue.push(out.subarray(0, result.written));
+      }
+      // An "=" that did not throw closed the data.
+      if (chars.slice(0, result.read).includes("=")) padded = true;
     },
     end() {
       if (decoder.error) return;
-      if (carry) decode(carry);
+      if (/\S/.test(carry)) {
+        try {
+          const bytes = Uint8Array.fromBase64(carry, { alphabet });
+          decoder.bytes += bytes.length;
+          if (bytes.length) decoder.queue.push(bytes);
+        } catch (error) {
+          fail(error instanceof Error ? error.message : String(error));
+        }
+      }
       carry = "";
       if (!decoder.error && decoder.bytes === 0) fail("Image data is empty");
     },
   };
-  function decode(text: string) {
-    try {
-      const bytes = Uint8Array.fromBase64(text);
-      decoder.bytes += bytes.length;
-      if (bytes.length) decoder.queue.push(bytes);
-    } catch (error) {
-      fail(error instanceof Error ? error.message : String(error));
-    }
-  }
   function fail(message: string) {
     decoder.error = new SyntaxError(message);
     decoder.queue.length = 0;
