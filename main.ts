@@ -5,7 +5,7 @@
  * imports only its own modules, so a generator child never loads the server
  * (nor libSQL's native module, which its permissions refuse).
  */
-import { GENERATOR_MODE } from "./engine/runner.ts";
+import { GENERATOR_MODE } from "./engine/generator_mode.ts";
 
 /** The program's own `--help`. */
 export const USAGE = `Usage: batchgen [COMMAND]
@@ -83,6 +83,18 @@ async function write(
 }
 
 /**
+ * Loads a command's modules by a specifier Deno cannot see ahead of time.
+ * `deno run` resolves every statically visible import, dynamic ones
+ * included, before it runs anything: with `import("./serve.ts")` in sight a
+ * generator child paid ~300 ms at start-up for the server's npm graph it
+ * never loads (issue 13 §2). `deno compile` gets these modules through
+ * `--include` (deno.json's compile task).
+ */
+function load<T>(path: string): Promise<T> {
+  return import(new URL(path, import.meta.url).href);
+}
+
+/**
  * Runs the command `args` select; resolves with the exit code, or undefined
  * once the server has stopped by itself.
  */
@@ -101,17 +113,21 @@ export async function runEntry(
       );
       return 2;
     case "serve": {
-      const { serve } = await import("./serve.ts");
+      const { serve } = await load<typeof import("./serve.ts")>("./serve.ts");
       await serve();
       return undefined;
     }
     case "generate": {
-      const { runCli } = await import("./generator/cli.ts");
+      const { runCli } = await load<typeof import("./generator/cli.ts")>(
+        "./generator/cli.ts",
+      );
       return await runCli(command.args);
     }
     case "generator": {
       dropGeneratorSpareAccess();
-      const { runChild } = await import("./generator/child.ts");
+      const { runChild } = await load<typeof import("./generator/child.ts")>(
+        "./generator/child.ts",
+      );
       return await runChild();
     }
   }

@@ -74,20 +74,8 @@ export const jobSchema = z.object({
 });
 export type Job = z.infer<typeof jobSchema>;
 
-/** The settings one item's request runs with: its row's, else the job's. */
-export function itemSettings(
-  job: Pick<Job, "model" | "aspectRatio" | "imageSize">,
-  item: JobItem,
-): { model: string; aspectRatio: string; imageSize?: string } {
-  const imageSize = item.imageSize === undefined
-    ? job.imageSize
-    : item.imageSize || undefined;
-  return {
-    model: item.model ?? job.model,
-    aspectRatio: item.aspectRatio ?? job.aspectRatio,
-    ...(imageSize === undefined ? {} : { imageSize }),
-  };
-}
+// Zod-free, so the generator child can use it without loading zod.
+export { itemSettings } from "./protocol_check.ts";
 
 /** Why an item or a batch did not succeed. */
 export const FAILURE_KINDS = [

@@ -24,7 +24,10 @@ import {
 import { itemsWithStatus, settleBatch } from "../db/run_queries.ts";
 import type { Batch, GoogleJob, Item } from "../core/records.ts";
 import { deleteFile } from "../gemini/files.ts";
-import { decodeImage, type Outcome } from "../gemini/generate.ts";
+import {
+  decodeImage,
+  type ParsedOutcome as Outcome,
+} from "../gemini/generate.ts";
 import {
   type BatchResult,
   cancelBatchJob,

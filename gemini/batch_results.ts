@@ -23,7 +23,10 @@ import {
 } from "./batch_wire.ts";
 import { classifyApiError, type Failure } from "./errors.ts";
 import { baseOf, FILE_NAME, httpFailure, Refusal } from "./files_wire.ts";
-import { type Outcome, parseGenerateResponse } from "./generate.ts";
+import {
+  type ParsedOutcome as Outcome,
+  parseGenerateResponse,
+} from "./generate.ts";
 
 /** One row's result: an image or a failure (with usage when known). */
 export type BatchResult = { key: string; outcome: Outcome };

@@ -5,7 +5,7 @@
  * JSON strings) are clamped, and the job's error text is scrubbed of the key.
  */
 import { createScrubber } from "../core/scrub.ts";
-import { fetchNoRedirect } from "./client.ts";
+import { fetchNoRedirect } from "./fetch.ts";
 import { classifyError, type Failure } from "./errors.ts";
 import { FILE_NAME, Refusal } from "./files_wire.ts";
 

@@ -8,7 +8,7 @@
  * header, only to the base URL, never in a URL; no redirect is followed;
  * every name from an answer is checked before it is used in a URL.
  */
-import { fetchForGoogle } from "./client.ts";
+import { fetchForGoogle } from "./fetch.ts";
 import type { Failure } from "./errors.ts";
 import { baseOf, httpFailure, Refusal } from "./files_wire.ts";
 import { type BatchInput, inputConfigOf, invalid } from "./batch_input.ts";

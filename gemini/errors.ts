@@ -1,12 +1,11 @@
 /**
- * Turns whatever `@google/genai` throws into a `Failure` (gemini-api.md §3).
+ * Turns whatever `@google/genai` or `fetch` throws into a `Failure` (gemini-api.md §3).
  * The SDK throws `ApiError` with the numeric HTTP status and the whole JSON
  * error body stringified as its message; network failures and aborts come
  * through as the underlying fetch errors. Every message is scrubbed (K5):
  * Google's invalid-key errors can echo the key in a DebugInfo detail.
  */
-import { ApiError } from "@google/genai";
-import { RedirectRefusedError } from "./client.ts";
+import { RedirectRefusedError } from "./fetch.ts";
 import type { FailureKind } from "../core/protocol.ts";
 import { scrub } from "../core/scrub.ts";
 import { quotaWindowMs } from "../core/rate_limiter.ts";
@@ -55,7 +54,7 @@ export function classifyError(
     // Not retried: the next attempt would be redirected the same way.
     return { kind: "invalid-request", message: error.message };
   }
-  if (error instanceof ApiError) {
+  if (isSdkApiError(error)) {
     return classifyApiError(
       error.status,
       parseGoogleError(error.message),
@@ -178,6 +177,18 @@ export function parseGoogleError(text: string): ErrorBody {
     // Not JSON: fall through and use the raw text as the message.
   }
   return { message: text };
+}
+
+/**
+ * The SDK's `ApiError` (HTTP status + Google's error body as its message),
+ * recognised by shape so this module does not load `@google/genai`: the
+ * generator's image path never needs the SDK.
+ */
+function isSdkApiError(
+  error: unknown,
+): error is Error & { status: number } {
+  return error instanceof Error && error.name === "ApiError" &&
+    typeof (error as { status?: unknown }).status === "number";
 }
 
 function describe(error: unknown): string {

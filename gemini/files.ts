@@ -8,7 +8,7 @@
  * only in the `x-goog-api-key` header, and only to the base URL's origin:
  * an upload address anywhere else is refused before anything is sent to it.
  */
-import { fetchForGoogle } from "./client.ts";
+import { fetchForGoogle } from "./fetch.ts";
 import { classifyError, type Failure } from "./errors.ts";
 import {
   baseOf,

@@ -6,7 +6,7 @@
  */
 import { geminiBaseUrlProblem, GOOGLE_API_BASE_URL } from "../core/loopback.ts";
 import { scrub } from "../core/scrub.ts";
-import { limitBody, MAX_ERROR_BODY_BYTES } from "./client.ts";
+import { limitBody, MAX_ERROR_BODY_BYTES } from "./fetch.ts";
 import { classifyApiError, type Failure, parseGoogleError } from "./errors.ts";
 
 /** Pinned like the SDK client: Google's Files docs and samples are v1beta. */

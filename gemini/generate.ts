@@ -1,14 +1,26 @@
 /**
- * One request to Gemini → one image (or one classified failure). Google's
- * answer is parsed here rather than through the SDK's `response.data`, which
- * concatenates every inline part, thought drafts included (gemini-api.md §2.3).
+ * One request to Gemini → one image (or one classified failure), with plain
+ * `fetch` (no SDK in the generator: issue 13 §2) and the SDK's wire format.
+ * The answer is streamed (answer_scanner.ts): each inline image is decoded
+ * into its own temp file as it arrives and only the winner is kept; the
+ * rest of the answer is parsed here rather than through the SDK's
+ * `response.data`, which concatenates every inline part, thought drafts
+ * included (gemini-api.md §2.3).
  */
 import type { Usage } from "../core/cost.ts";
 import { LIMITS } from "../core/limits.ts";
 import { scrub } from "../core/scrub.ts";
-import { classifyError, type Failure } from "./errors.ts";
-import { createGeminiClient } from "./client.ts";
+import { GOOGLE_API_BASE_URL } from "../core/loopback.ts";
+import {
+  classifyApiError,
+  classifyError,
+  type Failure,
+  parseGoogleError,
+} from "./errors.ts";
+import { fetchForGoogle } from "./fetch.ts";
 import { type ReferencePart, requestContents } from "./parts.ts";
+import { type Base64Sink, createAnswerScanner } from "./answer_scanner.ts";
+import { type Base64Decoder, createBase64Decoder } from "./base64_file.ts";
 
 export { type Failure, RequestTimeoutError } from "./errors.ts";
 
@@ -29,10 +41,23 @@ export interface InlineImage {
   data: string;
 }
 
-/** The result of one request: an image, or a failure; usage when known. */
-export type Outcome =
+/** An image decoded into a temp file; whoever takes it renames or removes it. */
+export interface FileImage {
+  mimeType: string;
+  /** The temp file holding the decoded bytes. */
+  path: string;
+  bytes: number;
+}
+
+/** A parsed answer: its image still base64, or a failure; usage when known. */
+export type ParsedOutcome =
   | { ok: true; image: InlineImage; usage?: Usage }
   | { ok: false; failure: Failure; usage?: Usage };
+
+/** The result of one request: an image, or a failure; usage when known. */
+export type Outcome =
+  | ParsedOutcome
+  | { ok: true; image: FileImage; usage?: Usage };
 
 /** Performs one image request; resolves with an outcome and never throws. */
 export type RequestImage = (
@@ -56,38 +81,163 @@ const BLOCK_REASONS = new Set([
 
 const MAX_TEXT = 400;
 
-/** Creates the process's one SDK client and returns its request function. */
+/**
+ * Returns the request function of a process. Without `tempFile` the answer
+ * is read whole (tests, small images); with it every inline image is
+ * decoded into a file `tempFile()` names, and a success holds a `FileImage`.
+ */
 export function createGeminiRequester(
-  options: { apiKey: string; baseUrl?: string },
+  options: { apiKey: string; baseUrl?: string; tempFile?: () => string },
 ): RequestImage {
-  const { apiKey } = options;
+  const { apiKey, tempFile } = options;
+  const base = (options.baseUrl ?? GOOGLE_API_BASE_URL).replace(/\/+$/, "");
+  const clean = (text: string) => shorten(scrub(text, [apiKey]), 600);
   // The pool times each request itself (generator/attempt.ts).
-  const ai = createGeminiClient({ apiKey, baseUrl: options.baseUrl });
   return async function requestImage(request, signal) {
     try {
-      const response = await ai.models.generateContent({
-        model: request.model,
-        contents: request.references?.length
-          ? requestContents(request.prompt, request.references)
-          : request.prompt,
-        config: {
-          responseModalities: ["TEXT", "IMAGE"],
-          // One image per request: Google rejects candidateCount > 1.
-          candidateCount: 1,
-          imageConfig: request.imageSize === undefined
-            ? { aspectRatio: request.aspectRatio }
-            : {
-              aspectRatio: request.aspectRatio,
-              imageSize: request.imageSize,
-            },
-          abortSignal: signal,
+      const response = await fetchForGoogle(
+        `${base}/v1beta/models/${
+          encodeURIComponent(request.model)
+        }:generateContent`,
+        {
+          method: "POST",
+          // K8: the key only in this header.
+          headers: {
+            "content-type": "application/json",
+            "x-goog-api-key": apiKey,
+          },
+          body: JSON.stringify(requestBody(request)),
+          signal,
         },
-      });
-      return parseGenerateResponse(response, apiKey);
+      );
+      if (!response.ok) {
+        // fetchForGoogle cut the body at MAX_ERROR_BODY_BYTES.
+        const text = await response.text();
+        return {
+          ok: false,
+          failure: classifyApiError(
+            response.status,
+            parseGoogleError(text),
+            clean,
+          ),
+        };
+      }
+      if (!tempFile) {
+        return parseGenerateResponse(await response.json(), apiKey);
+      }
+      return await streamAnswer(response, apiKey, tempFile);
     } catch (error) {
       return { ok: false, failure: classifyError(error, { apiKey, signal }) };
     }
   };
+}
+
+/** The JSON body of an image request, as the SDK sends it. */
+export function requestBody(request: ImageRequest) {
+  return {
+    contents: requestContents(request.prompt, request.references ?? []),
+    generationConfig: {
+      responseModalities: ["TEXT", "IMAGE"],
+      // One image per request: Google rejects candidateCount > 1.
+      candidateCount: 1,
+      imageConfig: request.imageSize === undefined
+        ? { aspectRatio: request.aspectRatio }
+        : { aspectRatio: request.aspectRatio, imageSize: request.imageSize },
+    },
+  };
+}
+
+interface ImageFile extends Base64Sink {
+  decoder: Base64Decoder;
+  path: string;
+  file?: Deno.FsFile;
+}
+
+/**
+ * Reads a 2xx answer as it arrives: images go to temp files (decoded in
+ * chunks), the rest is kept small, and the outcome is the one
+ * `parseGenerateResponse` gives. Only the winning image's file survives;
+ * every other one (and all of them on any failure) is removed.
+ */
+export async function streamAnswer(
+  response: Response,
+  apiKey: string,
+  tempFile: () => string,
+): Promise<Outcome> {
+  const images: ImageFile[] = [];
+  let keep: ImageFile | undefined;
+  const scanner = createAnswerScanner(() => {
+    const decoder = createBase64Decoder();
+    const image: ImageFile = {
+      id: `\u0000image-${images.length}`,
+      decoder,
+      path: tempFile(),
+      push: (text) => decoder.push(text),
+      end: () => decoder.end(),
+    };
+    images.push(image);
+    return image;
+  });
+  try {
+    if (response.body) {
+      for await (const chunk of response.body) {
+        scanner.feed(chunk);
+        await drain(images);
+      }
+    }
+    const outcome = parseGenerateResponse(scanner.finish(), apiKey);
+    await drain(images);
+    if (!outcome.ok) return outcome;
+    const picked = images.find((i) => i.id === outcome.image.data);
+    if (!picked) throw new SyntaxError("Google's image was not read");
+    if (picked.decoder.error) {
+      const failure: Failure = {
+        kind: "malformed",
+        message: `Google sent image data that cannot be decoded: ${
+          shorten(scrub(picked.decoder.error.message, [apiKey]), 600)
+        }`,
+      };
+      return outcome.usage
+        ? { ok: false, failure, usage: outcome.usage }
+        : { ok: false, failure };
+    }
+    keep = picked;
+    const image: FileImage = {
+      mimeType: outcome.image.mimeType,
+      path: picked.path,
+      bytes: picked.decoder.bytes,
+    };
+    return outcome.usage
+      ? { ok: true, image, usage: outcome.usage }
+      : { ok: true, image };
+  } finally {
+    for (const image of images) {
+      image.file?.close();
+      image.file = undefined;
+      if (image !== keep) await Deno.remove(image.path).catch(() => {});
+    }
+    await response.body?.cancel().catch(() => {});
+  }
+}
+
+// Writes each image's decoded bytes to its file (opened on first bytes).
+async function drain(images: readonly ImageFile[]) {
+  for (const image of images) {
+    const { queue } = image.decoder;
+    if (queue.length === 0) continue;
+    image.file ??= await Deno.open(image.path, {
+      createNew: true,
+      write: true,
+      mode: 0o644,
+    });
+    while (queue.length > 0) {
+      const bytes = queue.shift()!;
+      let written = 0;
+      while (written < bytes.length) {
+        written += await image.file.write(bytes.subarray(written));
+      }
+    }
+  }
 }
 
 /** Reads Google's token counts; undefined when the response has none. */
@@ -116,7 +266,10 @@ export function extractUsage(body: unknown): Usage | undefined {
  * "blocked", answers without an image "no-image"; never a success without
  * an image.
  */
-export function parseGenerateResponse(body: unknown, apiKey: string): Outcome {
+export function parseGenerateResponse(
+  body: unknown,
+  apiKey: string,
+): ParsedOutcome {
   const clean = (text: string) => shorten(scrub(text, [apiKey]));
   if (!body || typeof body !== "object" || Array.isArray(body)) {
     return fail({
@@ -125,7 +278,7 @@ export function parseGenerateResponse(body: unknown, apiKey: string): Outcome {
     });
   }
   const usage = extractUsage(body);
-  const failWith = (failure: Failure): Outcome =>
+  const failWith = (failure: Failure): ParsedOutcome =>
     usage ? { ok: false, failure, usage } : { ok: false, failure };
   const feedback = field(body, "promptFeedback");
   const blockReason = str(field(feedback, "blockReason"));
@@ -200,7 +353,7 @@ export function decodeImage(image: InlineImage): Uint8Array {
   return bytes;
 }
 
-function fail(failure: Failure): Outcome {
+function fail(failure: Failure): ParsedOutcome {
   return { ok: false, failure };
 }
 
@@ -230,9 +383,7 @@ function join(head: string, tail: string | undefined): string {
   return tail ? `${head}: ${tail}` : head;
 }
 
-function shorten(text: string): string {
+function shorten(text: string, max = MAX_TEXT): string {
   const oneLine = text.replace(/\s+/g, " ").trim();
-  return oneLine.length > MAX_TEXT
-    ? oneLine.slice(0, MAX_TEXT - 1) + "…"
-    : oneLine;
+  return oneLine.length > max ? oneLine.slice(0, max - 1) + "…" : oneLine;
 }

@@ -5,6 +5,7 @@
 import {
   decodeImage,
   type Failure,
+  type FileImage,
   type ImageRequest,
   type InlineImage,
   type Outcome,
@@ -21,10 +22,16 @@ import { scrub, scrubError } from "../core/scrub.ts";
 /** Waits `ms`, or less when `signal` aborts; never rejects. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
-/** Writes one image of an item. */
+/**
+ * Writes one image of an item: bytes in memory, or a temp file (streamed
+ * answers) that the save renames into place.
+ */
 export type SaveFn = (
   item: JobItem,
-  image: { bytes: Uint8Array; mimeType: string },
+  image: { bytes: Uint8Array; mimeType: string } | {
+    path: string;
+    mimeType: string;
+  },
 ) => Promise<SavedImage>;
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -74,16 +81,24 @@ export async function timedRequest(
     if (signal.aborted) onAbort();
   });
   try {
-    return await Promise.race([
-      request(input, signal).catch((error): Outcome => ({
-        ok: false,
-        failure: signal.aborted ? abortFailure(signal) : {
-          kind: "network",
-          message: scrubError(error, options.secrets),
-        },
-      })),
-      aborted,
-    ]);
+    let settled = false;
+    const answered = request(input, signal).then((outcome) => {
+      // An image that arrived after the race was lost is nobody's: its
+      // temp file goes.
+      if (settled && outcome.ok && "path" in outcome.image) {
+        Deno.remove(outcome.image.path).catch(() => {});
+      }
+      return outcome;
+    }).catch((error): Outcome => ({
+      ok: false,
+      failure: signal.aborted ? abortFailure(signal) : {
+        kind: "network",
+        message: scrubError(error, options.secrets),
+      },
+    }));
+    const outcome = await Promise.race([answered, aborted]);
+    settled = true;
+    return outcome;
   } finally {
     timer.abort();
     signal.removeEventListener("abort", onAbort);
@@ -97,9 +112,22 @@ export async function timedRequest(
 export async function storeImage(
   save: SaveFn,
   item: JobItem,
-  image: InlineImage,
+  image: InlineImage | FileImage,
   secrets: readonly string[],
 ): Promise<{ ok: true; saved: SavedImage } | { ok: false; failure: Failure }> {
+  if ("path" in image) {
+    try {
+      return {
+        ok: true,
+        saved: await save(item, { path: image.path, mimeType: image.mimeType }),
+      };
+    } catch (error) {
+      return { ok: false, failure: storageFailure(error, secrets) };
+    } finally {
+      // Renamed into place on success; a leftover is garbage either way.
+      await Deno.remove(image.path).catch(() => {});
+    }
+  }
   let bytes: Uint8Array;
   try {
     bytes = decodeImage(image);
@@ -120,17 +148,18 @@ export async function storeImage(
       saved: await save(item, { bytes, mimeType: image.mimeType }),
     };
   } catch (error) {
-    return {
-      ok: false,
-      failure: {
-        kind: "storage",
-        // An unstorable type is already a whole sentence for the user.
-        message: error instanceof UnsupportedImageTypeError
-          ? scrub(error.message, secrets)
-          : `Cannot save the image: ${scrubError(error, secrets)}`,
-      },
-    };
+    return { ok: false, failure: storageFailure(error, secrets) };
   }
+}
+
+function storageFailure(error: unknown, secrets: readonly string[]): Failure {
+  return {
+    kind: "storage",
+    // An unstorable type is already a whole sentence for the user.
+    message: error instanceof UnsupportedImageTypeError
+      ? scrub(error.message, secrets)
+      : `Cannot save the image: ${scrubError(error, secrets)}`,
+  };
 }
 
 function abortFailure(signal: AbortSignal): Failure {

@@ -6,7 +6,8 @@
  * reports tokens still costs). All figures are ESTIMATES of the user's Google
  * usage from BatchGen's price list (K9), never a BatchGen charge.
  */
-import { itemSettings, type Job, type JobItem } from "../core/protocol.ts";
+import type { Job, JobItem } from "../core/protocol.ts";
+import { itemSettings } from "../core/protocol_check.ts";
 import {
   costFromUsage,
   estimateImageUsd,

@@ -4,12 +4,8 @@
  * server_gate.ts), JSON-line events on stdout, scrubbed free text on stderr. Exit 0
  * when the job ran (even with failed items), non-zero when it could not.
  */
-import {
-  encodeEvent,
-  type GeneratorEvent,
-  type Job,
-  jobSchema,
-} from "../core/protocol.ts";
+import type { GeneratorEvent, Job } from "../core/protocol.ts";
+import { checkJob, encodeEventLean } from "../core/protocol_check.ts";
 import { createGeminiRequester } from "../gemini/generate.ts";
 import { runPool } from "./pool.ts";
 import { createRateLimiter } from "../core/rate_limiter.ts";
@@ -29,7 +25,7 @@ import {
   withProcessEdges,
 } from "./process_io.ts";
 import { createScrubber, scrubError } from "../core/scrub.ts";
-import { removeTempFiles } from "../lib/storage.ts";
+import { removeTempFiles, tempFilePath } from "../lib/storage.ts";
 import { holdBatchLock } from "../lib/batch_lock.ts";
 
 /** Exit code when the job could not run because of bad input. */
@@ -58,7 +54,7 @@ async function runChildWith(
     return EXIT_USAGE;
   }
   const input = await readStdinLines(Deno.stdin.readable);
-  const job = parseJob(input, stderr);
+  const job = await parseJob(input, stderr);
   if (!job) return EXIT_USAGE;
   const base = baseUrlFromEnv();
   if (!base.ok) {
@@ -100,7 +96,7 @@ async function runChildWith(
     const safe = "message" in event
       ? { ...event, message: scrubber.scrub(event.message) }
       : event;
-    stdout.write(encodeEvent(safe));
+    stdout.write(encodeEventLean(safe));
   };
   const interrupt = new AbortController();
   let exitCode = 0;
@@ -142,7 +138,12 @@ async function runChildWith(
   if (gate) feedGrants(input.rest, gate);
   try {
     const result = await runPool(job, {
-      request: createGeminiRequester({ apiKey, baseUrl }),
+      request: createGeminiRequester({
+        apiKey,
+        baseUrl,
+        // Images are decoded into temp files beside their final names.
+        tempFile: () => tempFilePath(job.outputDir),
+      }),
       emit,
       signal: interrupt.signal,
       drain: drain.signal,
@@ -167,7 +168,10 @@ async function runChildWith(
   return exitCode;
 }
 
-function parseJob(input: StdinLines, stderr: LineWriter): Job | undefined {
+async function parseJob(
+  input: StdinLines,
+  stderr: LineWriter,
+): Promise<Job | undefined> {
   let raw: unknown;
   try {
     raw = JSON.parse(input.first);
@@ -177,15 +181,19 @@ function parseJob(input: StdinLines, stderr: LineWriter): Job | undefined {
     );
     return undefined;
   }
+  // The hand-written check keeps zod out of start-up; a job it refuses is
+  // explained by the schema itself, loaded only then.
+  const checked = checkJob(raw);
+  if (checked.ok) return checked.job;
+  const { jobSchema } = await import("../core/protocol.ts");
   const parsed = jobSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) =>
+  const issues = parsed.success
+    ? [checked.problem]
+    : parsed.error.issues.map((issue) =>
       `${issue.path.join(".") || "(job)"}: ${issue.message}`
     );
-    stderr.write(`Cannot run the generator: invalid job: ${issues.join("; ")}`);
-    return undefined;
-  }
-  return parsed.data;
+  stderr.write(`Cannot run the generator: invalid job: ${issues.join("; ")}`);
+  return undefined;
 }
 
 /**

@@ -7,7 +7,11 @@ import { requestImageSize } from "../core/catalog.ts";
 import { MANIFEST_NAME } from "../core/files.ts";
 import { createScrubber, scrubError } from "../core/scrub.ts";
 import { createGeminiRequester } from "../gemini/generate.ts";
-import { removeTempFiles, writeFileAtomic } from "../lib/storage.ts";
+import {
+  removeTempFiles,
+  tempFilePath,
+  writeFileAtomic,
+} from "../lib/storage.ts";
 import { runPool } from "./pool.ts";
 import { parseCliArgs, USAGE } from "./cli_args.ts";
 import { createCliRecords } from "./cli_records.ts";
@@ -164,7 +168,12 @@ async function runCliWith(
     const references = googleReferenceParts(job, apiKey, base.value);
     try {
       await runPool(job, {
-        request: createGeminiRequester({ apiKey, baseUrl: base.value }),
+        request: createGeminiRequester({
+          apiKey,
+          baseUrl: base.value,
+          // Streamed like the child's: images decoded into temp files.
+          tempFile: () => tempFilePath(job.outputDir),
+        }),
         emit,
         signal: interrupt.signal,
         secrets: [apiKey],

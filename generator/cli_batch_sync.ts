@@ -16,7 +16,10 @@ import { imageStem, MANIFEST_NAME } from "../core/files.ts";
 import type { Item } from "../core/records.ts";
 import { scrubError } from "../core/scrub.ts";
 import { deleteFile } from "../gemini/files.ts";
-import { decodeImage, type Outcome } from "../gemini/generate.ts";
+import {
+  decodeImage,
+  type ParsedOutcome as Outcome,
+} from "../gemini/generate.ts";
 import { type BatchResult, getBatchJob } from "../gemini/batches.ts";
 import { saveImage } from "../lib/save_image.ts";
 import {

@@ -8,12 +8,8 @@
  * starts no request that could take its estimated spending over the cap; it
  * lets the requests in flight finish, then stops (see budget.ts).
  */
-import {
-  type GeneratorEvent,
-  itemSettings,
-  type Job,
-  type JobItem,
-} from "../core/protocol.ts";
+import type { GeneratorEvent, Job, JobItem } from "../core/protocol.ts";
+import { itemSettings } from "../core/protocol_check.ts";
 import type { ReferencePartsFor } from "./references.ts";
 import type { Failure, Outcome, RequestImage } from "../gemini/generate.ts";
 import {
@@ -26,7 +22,7 @@ import {
   stopMessage,
   stopsBatch,
 } from "./retry.ts";
-import { saveImage } from "../lib/save_image.ts";
+import { saveImage, saveImageFile } from "../lib/save_image.ts";
 import { createBudgetGuard } from "./budget.ts";
 import { createRateLimiter, type RateLimiter } from "../core/rate_limiter.ts";
 import {
@@ -112,7 +108,10 @@ export async function runPool(
   const random = options.random ?? Math.random;
   const backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
   const save: SaveFn = options.save ??
-    ((item, image) => saveImage(job.outputDir, item, image));
+    ((item, image) =>
+      "path" in image
+        ? saveImageFile(job.outputDir, item, image)
+        : saveImage(job.outputDir, item, image));
   const gate: StartGate = options.gate ?? createRateLimiter();
   const stop = new AbortController();
   const result: PoolResult = { succeeded: 0, failed: 0, interrupted: false };

@@ -4,7 +4,12 @@
  */
 import type { JobItem, SavedImage } from "../core/protocol.ts";
 import { imageDimensions, sniffMimeType } from "./image_info.ts";
-import { sha256Hex, writeFileAtomic } from "./storage.ts";
+import {
+  moveFileAtomic,
+  sha256FileHex,
+  sha256Hex,
+  writeFileAtomic,
+} from "./storage.ts";
 import {
   extensionForMimeType,
   imageFileName,
@@ -58,4 +63,47 @@ export async function saveImage(
     sha256,
     ...(size ?? {}),
   };
+}
+
+// Enough of a file's head for its type and pixel size (a JPEG's frame
+// header can follow large metadata segments).
+const HEAD_BYTES = 512 * 1024;
+
+/**
+ * `saveImage` for an image already written to `tempPath` (a streamed
+ * answer, decoded into a temp file in `dir`): the same checks on the bytes,
+ * the same name, then one rename into place. The temp file is gone
+ * afterwards whatever happened.
+ */
+export async function saveImageFile(
+  dir: string,
+  item: JobItem,
+  image: { path: string; mimeType: string },
+): Promise<SavedImage> {
+  try {
+    const { size: bytes } = await Deno.stat(image.path);
+    const head = new Uint8Array(Math.min(HEAD_BYTES, bytes));
+    {
+      using file = await Deno.open(image.path, { read: true });
+      let at = 0;
+      while (at < head.length) {
+        const n = await file.read(head.subarray(at));
+        if (n === null) break;
+        at += n;
+      }
+    }
+    const sniffed = sniffMimeType(head);
+    const extension = sniffed ? extensionForMimeType(sniffed) : undefined;
+    if (!sniffed || !extension) {
+      throw new UnsupportedImageTypeError(image.mimeType || "unknown");
+    }
+    const mimeType = mimeTypeOf(extension);
+    const fileName = imageFileName(item.position, item.imageIndex, extension);
+    const sha256 = await sha256FileHex(image.path);
+    const size = imageDimensions(head);
+    await moveFileAtomic(image.path, dir, fileName);
+    return { fileName, mimeType, bytes, sha256, ...(size ?? {}) };
+  } finally {
+    await Deno.remove(image.path).catch(() => {});
+  }
 }

@@ -37,6 +37,54 @@ export async function writeFileAtomic(
   return target;
 }
 
+/**
+ * A fresh temp file path in `dir` (a name `removeTempFiles` cleans up), for
+ * a file written elsewhere and later moved into place by `moveFileAtomic`.
+ */
+export function tempFilePath(dir: string, label = "image"): string {
+  return join(dir, `.${label}.tmp-${randomHex(8)}`);
+}
+
+/**
+ * Moves the finished file `from` (in `dir`'s filesystem, e.g. a
+ * `tempFilePath`) to `dir/name` with one rename: atomic, like
+ * `writeFileAtomic`. `from` is removed if the rename fails.
+ */
+export async function moveFileAtomic(
+  from: string,
+  dir: string,
+  name: string,
+): Promise<string> {
+  if (name.includes("/") || name.includes("\\") || name.startsWith(".")) {
+    throw new TypeError(`Cannot write file "${name}": not a plain file name`);
+  }
+  const target = join(dir, name);
+  try {
+    await Deno.chmod(from, 0o644).catch(() => {});
+    await Deno.rename(from, target);
+  } catch (error) {
+    await Deno.remove(from).catch(() => {});
+    throw error;
+  }
+  return target;
+}
+
+/** Hex SHA-256 of a file, read in chunks (never whole in memory). */
+export async function sha256FileHex(path: string): Promise<string> {
+  // Loaded on first use: node:crypto costs start-up time nobody needs
+  // before the first image.
+  const { createHash } = await import("node:crypto");
+  const hash = createHash("sha256");
+  using file = await Deno.open(path, { read: true });
+  const buffer = new Uint8Array(256 * 1024);
+  while (true) {
+    const n = await file.read(buffer);
+    if (n === null) break;
+    hash.update(buffer.subarray(0, n));
+  }
+  return hash.digest("hex");
+}
+
 /** Removes temp files left in `dir` by interrupted writes; returns how many. */
 export async function removeTempFiles(dir: string): Promise<number> {
   let removed = 0;
