@@ -181,7 +181,7 @@ export class Metrics {
   );
   readonly retries = new Counter(
     "batchgen_google_retries_total",
-    "Attempts that retried an image (attempt 2 and later).",
+    "Requests that retried an image (its second request and later, 429s included).",
   );
   readonly httpDuration = new Histogram(
     "batchgen_http_request_duration_seconds",
@@ -245,7 +245,9 @@ export class Metrics {
     return (event) => {
       switch (event.type) {
         case "item-started":
-          if (event.attempt > 1) this.retries.inc();
+          // A request after an item's first is a retry, whatever its
+          // attempt number (a 429 is tried again as the same attempt).
+          if (open.has(event.itemId)) this.retries.inc();
           if (open.has(event.itemId)) {
             if (unclaimed429 > 0) {
               unclaimed429--;

@@ -433,7 +433,7 @@ Deno.test("startFakeGemini() answers scenario markers", async (t) => {
   await using fake = startFakeGemini();
   const ai = genai(fake);
   await t.step(
-    "[status:429]: RetryInfo 1s and QuotaFailure per minute",
+    "[status:429]: RetryInfo 1s and QuotaFailure per second",
     async () => {
       const failure = await apiError(draw(ai, "cat [status:429]"));
       assert.equal(failure.status, 429);
@@ -444,7 +444,7 @@ Deno.test("startFakeGemini() answers scenario markers", async (t) => {
       }[];
       assert.equal(
         violations[0]?.quotaId,
-        "GenerateRequestsPerMinutePerProjectPerModel",
+        "GenerateRequestsPerSecondPerProjectPerModel",
       );
     },
   );

@@ -193,7 +193,8 @@ function secondsToPacificMidnight(): number {
 export function statusError(code: number, model: string): Outcome {
   switch (code) {
     case 429:
-      return perMinuteQuotaError(model, 10, 1000);
+      // A passing burst over a per-second quota: what an injected 429 is.
+      return perMinuteQuotaError(model, 10, 1000, 1000);
     case 500:
       return googleError(
         500,
