@@ -73,9 +73,8 @@ export const jobSchema = z.object({
   spentUsd: z.number().min(0).optional(),
 });
 export type Job = z.infer<typeof jobSchema>;
-
-// Zod-free, so the generator child can use it without loading zod.
-export { itemSettings } from "./protocol_check.ts";
+// An item's settings (its row's, else the job's): core/protocol_check.ts,
+// zod-free, so the generator child can use them without loading zod.
 
 /** Why an item or a batch did not succeed. */
 export const FAILURE_KINDS = [
