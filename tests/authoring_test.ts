@@ -333,4 +333,30 @@ Deno.test("[authoring] Re-run keeps every row's settings; More like this makes N
     ]),
     Array(3).fill(["a fox", PRO, "4:3"]),
   );
+
+  // The same from a script: the JSON API answers the new batch's record.
+  const apiRerun = await t.request(`/api/batches/${source.id}/rerun`, {
+    method: "POST",
+    headers: { cookie },
+  });
+  assert.equal(apiRerun.status, 201);
+  const rerunCopy = await (await t.request(
+    `/api/batches/${(await apiRerun.json()).id}`,
+    { headers: { cookie } },
+  )).json();
+  assert.deepEqual(
+    shape(rerunCopy.items),
+    shape(ran.items as unknown as Record<string, unknown>[]),
+  );
+  const apiMore = await t.request(
+    `/api/batches/${source.id}/items/${fox.id}/more?count=2`,
+    { method: "POST", headers: { cookie } },
+  );
+  assert.equal(apiMore.status, 201);
+  assert.equal((await apiMore.json()).counts.items, 2);
+  const badCount = await t.request(
+    `/api/batches/${source.id}/items/${fox.id}/more?count=99`,
+    { method: "POST", headers: { cookie } },
+  );
+  assert.equal(badCount.status, 422);
 });

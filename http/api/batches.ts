@@ -6,6 +6,8 @@ import { buildBatch } from "../../core/batch_plan.ts";
 import { workspaceReferenceLookup } from "../../engine/reference_lookup.ts";
 import { buildManifest } from "../../core/manifest.ts";
 import { removeBatch, storeNewBatch } from "../../engine/batches.ts";
+import { moreLikeItem, rerunBatch } from "../../engine/reuse.ts";
+import { LIMITS } from "../../core/limits.ts";
 import { batchReferences, zipResponse } from "../../engine/batch_files.ts";
 import { cursorProblem, readJsonObject } from "../request_input.ts";
 import { apiError, apiProblem, withOwnBatch } from "../problem.ts";
@@ -120,6 +122,41 @@ export function apiBatchRoutes(deps: AppDeps) {
         { cancelled, batch: batchJson(batch) },
         cancelled ? 202 : 409,
       );
+    }),
+  );
+
+  // Reuse: a new draft batch with every row as it ran, or N more of one item.
+  app.post(
+    "/batches/:id/rerun",
+    withOwnBatch(deps, async (c, batch) => {
+      const made = await rerunBatch(db, batch, config.quota);
+      if (!made.ok) return apiProblem(c, made.problem);
+      return c.json(batchJson(made.value), 201);
+    }),
+  );
+
+  app.post(
+    "/batches/:id/items/:itemId/more",
+    withOwnBatch(deps, async (c, batch) => {
+      const item = (await listItems(db, batch.id)).find((i) =>
+        i.id === c.req.param("itemId")
+      );
+      if (!item) {
+        return apiError(c, "not_found", "There is no such item in this batch.");
+      }
+      const count = Number(c.req.query("count") ?? 4);
+      if (
+        !Number.isInteger(count) || count < 1 || count > LIMITS.imagesPerPrompt
+      ) {
+        return apiError(
+          c,
+          "invalid_input",
+          `count: a whole number from 1 to ${LIMITS.imagesPerPrompt}.`,
+        );
+      }
+      const made = await moreLikeItem(db, batch, item, count, config.quota);
+      if (!made.ok) return apiProblem(c, made.problem);
+      return c.json(batchJson(made.value), 201);
     }),
   );
 
