@@ -4,6 +4,7 @@
  * it travels only in the child's environment (K4).
  */
 import { z } from "zod";
+import { FAILURE_KINDS, type FailureKind } from "./failure_kinds.ts";
 import { DEFAULTS, LIMITS } from "./limits.ts";
 import type { Usage } from "./cost.ts";
 import { IMAGE_FILE_NAME, IMAGE_MIME_TYPES } from "./files.ts";
@@ -76,23 +77,7 @@ export type Job = z.infer<typeof jobSchema>;
 // An item's settings (its row's, else the job's): core/protocol_check.ts,
 // zod-free, so the generator child can use them without loading zod.
 
-/** Why an item or a batch did not succeed. */
-export const FAILURE_KINDS = [
-  "blocked",
-  "no-image",
-  "invalid-request",
-  "auth",
-  "quota",
-  "rate-limited",
-  "server",
-  "timeout",
-  "network",
-  "malformed",
-  "storage",
-  /** The batch's budget cap stopped the run (never an item's failure). */
-  "budget",
-] as const;
-export type FailureKind = typeof FAILURE_KINDS[number];
+export { FAILURE_KINDS, type FailureKind };
 
 // Keyed by `Usage` (core/cost.ts) so the event cannot drift from the type
 // that prices it.

@@ -7,6 +7,7 @@
  */
 import type { GeneratorEvent, Job, JobItem } from "./protocol.ts";
 import { DEFAULTS, LIMITS } from "./limits.ts";
+import { FAILURE_KINDS as FAILURE_LIST } from "./failure_kinds.ts";
 import { IMAGE_FILE_NAME, IMAGE_MIME_TYPES } from "./files.ts";
 import { geminiBaseUrlProblem } from "./loopback.ts";
 
@@ -25,21 +26,7 @@ export function itemSettings(
   };
 }
 
-// Kept in step with core/protocol.ts FAILURE_KINDS (the test compares).
-const FAILURE_KINDS = new Set([
-  "blocked",
-  "no-image",
-  "invalid-request",
-  "auth",
-  "quota",
-  "rate-limited",
-  "server",
-  "timeout",
-  "network",
-  "malformed",
-  "storage",
-  "budget",
-]);
+const FAILURE_KINDS: ReadonlySet<string> = new Set(FAILURE_LIST);
 const MIME_TYPES = new Set<string>(IMAGE_MIME_TYPES);
 const SHA256 = /^[0-9a-f]{64}$/;
 

@@ -8,8 +8,9 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { AnyColumn } from "drizzle-orm";
 import type { Db } from "./client.ts";
+import { imageRowQueries } from "./run_queries.ts";
 import { newId } from "./ids.ts";
-import { googleJobs, images, items } from "./schema.ts";
+import { googleJobs, items } from "./schema.ts";
 import type { GoogleJob } from "../core/records.ts";
 import type { JobResult } from "../core/batch_results.ts";
 
@@ -129,19 +130,7 @@ export async function recordJobResult(
       attempts: sql`${items.attempts} + 1`,
       ...usage,
     }).where(open),
-    db.delete(images).where(eq(images.itemId, itemId)),
-    db.insert(images).values({
-      id: newId(),
-      itemId,
-      batchId,
-      fileName: saved.fileName,
-      mimeType: saved.mimeType,
-      bytes: saved.bytes,
-      sha256: saved.sha256,
-      width: saved.width ?? null,
-      height: saved.height ?? null,
-      createdAt: now,
-    }),
+    ...imageRowQueries(db, batchId, itemId, saved, now),
   ]);
   return true;
 }

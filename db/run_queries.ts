@@ -189,6 +189,22 @@ export function recordImageQueries(
   return [
     db.update(items).set(succeededFields(now)).where(eq(items.id, itemId))
       .returning(),
+    ...imageRowQueries(db, batchId, itemId, saved, now),
+  ] as const;
+}
+
+/**
+ * The image row of an item, replacing any earlier one (a retried item never
+ * has two): part of the `db.batch` that marks the item succeeded.
+ */
+export function imageRowQueries(
+  db: Db,
+  batchId: string,
+  itemId: string,
+  saved: SavedImage,
+  now: Date,
+) {
+  return [
     db.delete(images).where(eq(images.itemId, itemId)),
     db.insert(images).values({
       id: newId(),

@@ -376,3 +376,93 @@ export function assertNoKey(what: string, lines: string[]) {
     );
   }
 }
+
+/** Replaces `from` in `text`, failing when the deploy file no longer has it. */
+export function replaceIn(
+  file: string,
+  text: string,
+  from: string | RegExp,
+  to: string,
+): string {
+  const replaced = text.replace(from, to);
+  assert.notEqual(replaced, text, `${file} no longer has ${from}`);
+  return replaced;
+}
+
+/** Waits until the proxy answers over TLS (its certificate in place). */
+export async function waitForHttps(
+  url: string,
+  client: Deno.HttpClient,
+  proxy: Started,
+  name: string,
+) {
+  const until = Date.now() + 30_000;
+  let last: unknown;
+  while (Date.now() < until && proxy.exitCode === undefined) {
+    try {
+      const response = await fetch(url, { client });
+      await response.body?.cancel();
+      if (response.status !== 502) return;
+      last = `HTTP ${response.status}`;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(
+    `${name} never answered ${url}: ${last}\n${
+      proxy.stderr.lines.slice(-20).join("\n")
+    }`,
+  );
+}
+
+/**
+ * Plain HTTP to the proxy: only a redirect to the same name and path over
+ * https://, for the page and for a request that carries a key alike, and
+ * nothing reaches Google. (Caddy 2.6 leaves a non-default HTTPS port out of
+ * the location, so only scheme, name and path are compared.)
+ */
+export async function checkPlainHttpRedirects(
+  httpBase: string,
+  fake: FakeGemini,
+  statuses: readonly number[],
+) {
+  const calls = fake.requests.length;
+  for (
+    const [path, init] of [
+      ["/", {}],
+      ["/api/keys/validate", {
+        method: "POST",
+        headers: { "x-goog-api-key": TEST_KEY },
+      }],
+    ] as const
+  ) {
+    const response = await fetch(`${httpBase}${path}`, {
+      ...init,
+      redirect: "manual",
+    });
+    const body = await response.text();
+    assert.ok(
+      statuses.includes(response.status),
+      `plain HTTP ${path}: ${response.status} ${body.slice(0, 200)}`,
+    );
+    const location = new URL(response.headers.get("location") ?? "");
+    assert.equal(location.protocol, "https:", `${location}`);
+    assert.equal(location.hostname, "localhost", `${location}`);
+    assert.equal(location.pathname, path, `${location}`);
+    assert.doesNotMatch(body, /api-key|apiKey/);
+  }
+  assert.equal(fake.requests.length, calls, "Google was called");
+}
+
+/** No key material in what the started programs printed. */
+export function assertNoKeyInOutput(
+  programs: readonly (readonly [string, Started | undefined])[],
+) {
+  for (const [what, started] of programs) {
+    assertNoKey(`${what}'s log`, [
+      ...started?.stdout.lines ?? [],
+      ...started?.stderr.lines ?? [],
+    ]);
+  }
+}

@@ -11,33 +11,27 @@
  * installs it as root). Without it the test is reported as ignored, with
  * the reason.
  */
-import assert from "node:assert/strict";
 import { join } from "node:path";
-import { TEST_KEY } from "../_helpers.ts";
 import { startFakeGemini } from "../fake_gemini.ts";
 import { findProgram, proxyMissing } from "../ensure_caddy.ts";
 import {
-  assertNoKey,
+  assertNoKeyInOutput,
   checkHttpsDeployment,
+  checkPlainHttpRedirects,
   checkPlainHttpSite,
   DEPLOY,
   freePort,
+  replaceIn,
   say,
   start,
   startBatchGen,
   type Started,
   stop,
+  waitForHttps,
 } from "./_proxy.ts";
 
 const MISSING = proxyMissing("caddy");
 if (MISSING) say(`tests/e2e/caddy_test.ts is ignored: ${MISSING}`);
-
-/** Replaces `from` in `text`, failing when deploy/Caddyfile no longer has it. */
-function replaceOnce(text: string, from: string | RegExp, to: string) {
-  const replaced = text.replace(from, to);
-  assert.notEqual(replaced, text, `deploy/Caddyfile no longer has ${from}`);
-  return replaced;
-}
 
 /**
  * deploy/Caddyfile for this machine: `localhost` on high loopback ports,
@@ -50,7 +44,8 @@ async function testCaddyfile(
   ports: { app: number; http: number; https: number; plain: number },
 ): Promise<string> {
   let text = await Deno.readTextFile(join(DEPLOY, "Caddyfile"));
-  text = replaceOnce(
+  text = replaceIn(
+    "deploy/Caddyfile",
     text,
     /^\{\n/m,
     [
@@ -64,9 +59,20 @@ async function testCaddyfile(
       "",
     ].join("\n"),
   );
-  text = replaceOnce(text, /batchgen\.example\.com \{/g, "localhost {");
-  text = replaceOnce(text, /^(\s*)# tls internal$/m, "$1tls internal");
-  text = replaceOnce(
+  text = replaceIn(
+    "deploy/Caddyfile",
+    text,
+    /batchgen\.example\.com \{/g,
+    "localhost {",
+  );
+  text = replaceIn(
+    "deploy/Caddyfile",
+    text,
+    /^(\s*)# tls internal$/m,
+    "$1tls internal",
+  );
+  text = replaceIn(
+    "deploy/Caddyfile",
     text,
     /reverse_proxy 127\.0\.0\.1:8000 /,
     `reverse_proxy 127.0.0.1:${ports.app} `,
@@ -102,32 +108,6 @@ async function caddyRoot(dir: string, caddy: Started): Promise<string> {
     }
   }
   throw new Error(`Caddy made no CA:\n${caddy.stderr.lines.join("\n")}`);
-}
-
-/** Waits until Caddy answers over TLS (its certificate is issued). */
-async function waitForHttps(
-  url: string,
-  client: Deno.HttpClient,
-  caddy: Started,
-) {
-  const until = Date.now() + 30_000;
-  let last: unknown;
-  while (Date.now() < until) {
-    try {
-      const response = await fetch(url, { client });
-      await response.body?.cancel();
-      if (response.status !== 502) return;
-      last = `HTTP ${response.status}`;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(
-    `Caddy never answered ${url}: ${last}\n${
-      caddy.stderr.lines.slice(-20).join("\n")
-    }`,
-  );
 }
 
 Deno.test({
@@ -172,40 +152,15 @@ Deno.test({
         caCerts: [await caddyRoot(dir, caddy)],
       });
       const base = `https://localhost:${ports.https}`;
-      await waitForHttps(`${base}/static/app.css`, client, caddy);
+      await waitForHttps(`${base}/static/app.css`, client, caddy, "Caddy");
 
       await checkHttpsDeployment(base, client, fake);
 
-      // Plain HTTP to the proxy: only a redirect to https://, for the page
-      // and for a request that carries a key alike; nothing reaches Google.
-      const calls = fake.requests.length;
-      for (
-        const [path, init] of [
-          ["/", {}],
-          ["/api/keys/validate", {
-            method: "POST",
-            headers: { "x-goog-api-key": TEST_KEY },
-          }],
-        ] as const
-      ) {
-        const response = await fetch(
-          `http://localhost:${ports.http}${path}`,
-          { ...init, redirect: "manual" },
-        );
-        const body = await response.text();
-        assert.ok(
-          [301, 302, 307, 308].includes(response.status),
-          `plain HTTP ${path}: ${response.status} ${body.slice(0, 200)}`,
-        );
-        // To the same name and path over https:// (Caddy 2.6 leaves out a
-        // non-default HTTPS port, which only this test uses).
-        const location = new URL(response.headers.get("location") ?? "");
-        assert.equal(location.protocol, "https:", `${location}`);
-        assert.equal(location.hostname, "localhost", `${location}`);
-        assert.equal(location.pathname, path, `${location}`);
-        assert.doesNotMatch(body, /api-key|apiKey/);
-      }
-      assert.equal(fake.requests.length, calls, "Google was called");
+      await checkPlainHttpRedirects(
+        `http://localhost:${ports.http}`,
+        fake,
+        [301, 302, 307, 308],
+      );
 
       // Had the proxy served plain HTTP, BatchGen would still not take a key.
       await checkPlainHttpSite(`http://localhost:${ports.plain}`, fake);
@@ -216,16 +171,6 @@ Deno.test({
       await fake.close();
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
-    for (
-      const [what, started] of [["BatchGen", batchgen], [
-        "Caddy",
-        caddy,
-      ]] as const
-    ) {
-      assertNoKey(`${what}'s log`, [
-        ...started?.stdout.lines ?? [],
-        ...started?.stderr.lines ?? [],
-      ]);
-    }
+    assertNoKeyInOutput([["BatchGen", batchgen], ["Caddy", caddy]]);
   },
 });

@@ -15,20 +15,23 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { TEST_KEY } from "../_helpers.ts";
 import { startFakeGemini } from "../fake_gemini.ts";
 import { findProgram, proxyMissing } from "../ensure_caddy.ts";
 import {
   assertNoKey,
+  assertNoKeyInOutput,
   checkHttpsDeployment,
+  checkPlainHttpRedirects,
   checkPlainHttpSite,
   DEPLOY,
   freePort,
+  replaceIn,
   say,
   start,
   startBatchGen,
   type Started,
   stop,
+  waitForHttps,
 } from "./_proxy.ts";
 
 const MISSING = proxyMissing("nginx") ??
@@ -88,13 +91,6 @@ async function makeCertificates(dir: string) {
   };
 }
 
-/** Replaces `from` in `text`, failing when deploy/nginx.conf no longer has it. */
-function replaceIn(text: string, from: string | RegExp, to: string) {
-  const replaced = text.replace(from, to);
-  assert.notEqual(replaced, text, `deploy/nginx.conf no longer has ${from}`);
-  return replaced;
-}
-
 /** The `server { … }` block of `text` that contains `marker`. */
 function serverBlock(text: string, marker: string): string {
   const at = text.indexOf(marker);
@@ -120,28 +116,38 @@ async function testNginxConf(
 ): Promise<string> {
   let site = await Deno.readTextFile(join(DEPLOY, "nginx.conf"));
   site = replaceIn(
+    "deploy/nginx.conf",
     site,
     "/etc/letsencrypt/live/batchgen.example.com/fullchain.pem",
     tls.cert,
   );
   site = replaceIn(
+    "deploy/nginx.conf",
     site,
     "/etc/letsencrypt/live/batchgen.example.com/privkey.pem",
     tls.key,
   );
   site = replaceIn(
+    "deploy/nginx.conf",
     site,
     /server_name batchgen\.example\.com;/g,
     "server_name localhost;",
   );
-  site = replaceIn(site, /^\s*listen \[::\]:.*\n/gm, "");
-  site = replaceIn(site, /listen 80;/, `listen 127.0.0.1:${ports.http};`);
+  site = replaceIn("deploy/nginx.conf", site, /^\s*listen \[::\]:.*\n/gm, "");
   site = replaceIn(
+    "deploy/nginx.conf",
+    site,
+    /listen 80;/,
+    `listen 127.0.0.1:${ports.http};`,
+  );
+  site = replaceIn(
+    "deploy/nginx.conf",
     site,
     /listen 443 ssl http2;/,
     `listen 127.0.0.1:${ports.https} ssl http2;`,
   );
   site = replaceIn(
+    "deploy/nginx.conf",
     site,
     /server 127\.0\.0\.1:8000;/,
     `server 127.0.0.1:${ports.app};`,
@@ -172,32 +178,6 @@ async function testNginxConf(
   const file = join(dir, "nginx.conf");
   await Deno.writeTextFile(file, main);
   return file;
-}
-
-/** Waits until nginx answers over TLS. */
-async function waitForHttps(
-  url: string,
-  client: Deno.HttpClient,
-  nginx: Started,
-) {
-  const until = Date.now() + 30_000;
-  let last: unknown;
-  while (Date.now() < until && nginx.exitCode === undefined) {
-    try {
-      const response = await fetch(url, { client });
-      await response.body?.cancel();
-      if (response.status !== 502) return;
-      last = `HTTP ${response.status}`;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(
-    `nginx never answered ${url}: ${last}\n${
-      nginx.stderr.lines.slice(-20).join("\n")
-    }`,
-  );
 }
 
 Deno.test({
@@ -243,33 +223,15 @@ Deno.test({
       });
       client = Deno.createHttpClient({ caCerts: [tls.caPem] });
       const base = `https://localhost:${ports.https}`;
-      await waitForHttps(`${base}/static/app.css`, client, nginx);
+      await waitForHttps(`${base}/static/app.css`, client, nginx, "nginx");
 
       await checkHttpsDeployment(base, client, fake);
 
-      const calls = fake.requests.length;
-      for (
-        const [path, init] of [
-          ["/", {}],
-          ["/api/keys/validate", {
-            method: "POST",
-            headers: { "x-goog-api-key": TEST_KEY },
-          }],
-        ] as const
-      ) {
-        const response = await fetch(
-          `http://localhost:${ports.http}${path}`,
-          { ...init, redirect: "manual" },
-        );
-        const body = await response.text();
-        assert.equal(response.status, 301, `plain HTTP ${path}`);
-        const location = new URL(response.headers.get("location") ?? "");
-        assert.equal(location.protocol, "https:", `${location}`);
-        assert.equal(location.hostname, "localhost", `${location}`);
-        assert.equal(location.pathname, path, `${location}`);
-        assert.doesNotMatch(body, /api-key|apiKey/);
-      }
-      assert.equal(fake.requests.length, calls, "Google was called");
+      await checkPlainHttpRedirects(
+        `http://localhost:${ports.http}`,
+        fake,
+        [301],
+      );
 
       await checkPlainHttpSite(`http://localhost:${ports.plain}`, fake);
     } finally {
@@ -282,16 +244,6 @@ Deno.test({
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
     assertNoKey("nginx's access log", accessLog.split("\n"));
-    for (
-      const [what, started] of [["BatchGen", batchgen], [
-        "nginx",
-        nginx,
-      ]] as const
-    ) {
-      assertNoKey(`${what}'s log`, [
-        ...started?.stdout.lines ?? [],
-        ...started?.stderr.lines ?? [],
-      ]);
-    }
+    assertNoKeyInOutput([["BatchGen", batchgen], ["nginx", nginx]]);
   },
 });
