@@ -33,7 +33,7 @@ export async function startServer(geminiBaseUrl: string, concurrency: number) {
     },
     stdin: "null",
     stdout: "null",
-    stderr: "null",
+    stderr: Deno.env.get("BENCH_STDERR") ? "inherit" : "null",
   }).spawn();
   for (let i = 0; i < 200; i++) {
     try {
@@ -59,22 +59,33 @@ export async function startServer(geminiBaseUrl: string, concurrency: number) {
   };
 }
 
-/** Creates a batch of `items` prompts over the JSON API. */
-async function createBatch(server: { url: string }, items: number) {
+/**
+ * Creates a batch of `items` prompts over the JSON API, in the workspace of
+ * `cookie` or in a new one.
+ */
+export async function createBatch(
+  server: { url: string },
+  items: number,
+  workspace?: string,
+) {
   const created = await fetch(`${server.url}/api/batches`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: {
+      "content-type": "application/json",
+      ...(workspace ? { cookie: workspace } : {}),
+    },
     body: JSON.stringify({
       prompts: Array.from({ length: items }, (_, i) => `a bench prompt ${i}`),
       model: "gemini-nano-banana-2.1",
     }),
   });
-  const cookie = created.headers.get("set-cookie")?.split(";")[0] ?? "";
+  const cookie = workspace ??
+    created.headers.get("set-cookie")?.split(";")[0] ?? "";
   const { id } = await created.json();
   return { id: String(id), cookie };
 }
 
-function startRun(
+export function startRun(
   server: { url: string },
   batch: { id: string; cookie: string },
 ) {

@@ -17,16 +17,6 @@ import { startFakeGemini } from "../tests/fake_gemini.ts";
 import { runGenerator } from "./_generator.ts";
 import { BENCH_KEY, denoEnv, procStatusKb } from "./_proc.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    runs: { type: "string", default: "3" },
-    big: { type: "string", default: "200,1000" },
-    skip: { type: "string", default: "" },
-  },
-});
-const runs = Number(values.runs);
-const skip = new Set(values.skip.split(",").filter(Boolean));
 // deno-lint-ignore no-console
 const print = (line = "") => console.log(line);
 const stats = (xs: number[], f: (x: number) => string) => {
@@ -94,24 +84,20 @@ async function firstRequest(): Promise<{ ms: number; rssKb: number }> {
   return hit ?? { ms: NaN, rssKb: NaN };
 }
 
-if (!skip.has("start")) {
+/** Spawn → first request and RSS then, `runs` times. */
+export async function measureStart(runs: number) {
   const results = [];
-  for (let i = 0; i < Math.max(runs, 3); i++) {
-    results.push(await firstRequest());
-  }
-  print(
-    `spawn → first request: ${stats(results.map((r) => r.ms), ms)} (≤ 150 ms)`,
-  );
-  print(
-    `RSS before the first request: ${
-      stats(results.map((r) => r.rssKb), mb)
-    } (≤ 60 MB)`,
-  );
+  for (let i = 0; i < runs; i++) results.push(await firstRequest());
+  return {
+    ms: results.map((r) => r.ms),
+    rssKb: results.map((r) => r.rssKb),
+  };
 }
 
-for (const n of values.big.split(",").filter(Boolean).map(Number)) {
-  const peaks = [];
-  for (let i = 0; i < (n > 200 ? 1 : runs); i++) {
+/** Peak RSS (kB) of the generator for `n` images of 2 MB at 8 parallel. */
+export async function measurePeak(n: number, runs: number) {
+  const peaks: number[] = [];
+  for (let i = 0; i < runs; i++) {
     await using fake = startFakeGemini({ imageBytes: 2_000_000 });
     const run = await runGenerator(fake.url, { items: n, concurrency: 8 });
     peaks.push(run.peakRssKb ?? NaN);
@@ -121,23 +107,55 @@ for (const n of values.big.split(",").filter(Boolean).map(Number)) {
       }, peak ${mb(run.peakRssKb ?? NaN)}`,
     );
   }
-  print(
-    `peak RSS, ${n} images of 2 MB at 8 parallel: ${
-      stats(peaks, mb)
-    } (≤ 100 MB)`,
-  );
+  return peaks;
 }
 
-if (!skip.has("throughput")) {
-  const ratios = [];
+/** Wall / ⌈N/C⌉·L for N=200, C=8, L=250 ms, `runs` times. */
+export async function measureThroughput(runs: number) {
+  const ratios: number[] = [];
   for (let i = 0; i < runs; i++) {
     await using fake = startFakeGemini({ latencyMs: 250 });
     const run = await runGenerator(fake.url, { items: 200, concurrency: 8 });
     ratios.push(run.wallMs / (Math.ceil(200 / 8) * 250));
   }
-  print(
-    `throughput N=200 C=8 L=250 ms, wall / ideal: ${
-      stats(ratios, (x) => x.toFixed(3))
-    } (≤ 1.05)`,
-  );
+  return ratios;
+}
+
+/** "min a / median b / max c" of `xs`. */
+export function spread(xs: number[], f: (x: number) => string): string {
+  return stats(xs, f);
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      runs: { type: "string", default: "3" },
+      big: { type: "string", default: "200,1000" },
+      skip: { type: "string", default: "" },
+    },
+  });
+  const runs = Number(values.runs);
+  const skip = new Set(values.skip.split(",").filter(Boolean));
+  if (!skip.has("start")) {
+    const start = await measureStart(Math.max(runs, 3));
+    print(`spawn → first request: ${stats(start.ms, ms)} (≤ 150 ms)`);
+    print(`RSS before the first request: ${stats(start.rssKb, mb)} (≤ 60 MB)`);
+  }
+  for (const n of values.big.split(",").filter(Boolean).map(Number)) {
+    const peaks = await measurePeak(n, n > 200 ? 1 : runs);
+    print(
+      `peak RSS, ${n} images of 2 MB at 8 parallel: ${
+        stats(peaks, mb)
+      } (≤ 100 MB)`,
+    );
+  }
+  if (!skip.has("throughput")) {
+    const ratios = await measureThroughput(runs);
+    print(
+      `throughput N=200 C=8 L=250 ms, wall / ideal: ${
+        stats(ratios, (x) => x.toFixed(3))
+      } (≤ 1.05)`,
+    );
+  }
 }

@@ -1,19 +1,25 @@
 /**
- * `deno task bench`: throughput, rate-limit and memory figures of the engine
- * (design.md §11) against the fake Gemini on loopback. Prints figures and a
- * final table; never asserts, always exits 0.
+ * `deno task bench`: the engine's figures (design.md §11, issue #13) against
+ * the fake Gemini on loopback, each printed next to its target with the
+ * scenario that produced it, then one summary table. Never asserts, always
+ * exits 0.
  *
- *   deno run -A bench/run.ts           full run (about 5 minutes)
- *   deno run -A bench/run.ts --quick   scaled-down smoke run (about 30 s)
+ *   deno run -A bench/run.ts           full run (about 15 minutes)
+ *   deno run -A bench/run.ts --quick   scaled-down smoke run (about 1 minute)
  *
- * Throughput and rate limit run the real generator child (spawnGenerator)
- * directly; memory runs the real server (main.ts) as a subprocess, driven
- * through the JSON API, and reads peak RSS (VmHWM) from /proc.
+ * The lean-generator figures run the real generator child (spawnGenerator)
+ * directly; quota, memory and cancel run the real server (main.ts) as a
+ * subprocess driven through the JSON API and read RSS from /proc.
  */
 import { parseArgs } from "node:util";
-import { loadConfig } from "../config.ts";
 import { startFakeGemini } from "../tests/fake_gemini.ts";
-import { runGenerator } from "./_generator.ts";
+import {
+  measurePeak,
+  measureStart,
+  measureThroughput,
+  spread,
+} from "./lean.ts";
+import { describeQuotas, measureQuota, type QuotaScenario } from "./quota.ts";
 import { childPids, memorySampler } from "./_proc.ts";
 import { measureCancel, runThroughServer, startServer } from "./_server.ts";
 
@@ -37,100 +43,152 @@ const mb = (kb: number | undefined) =>
 // deno-lint-ignore no-console
 const print = (line = "") => console.log(line);
 
-async function throughput() {
-  const n = quick ? 40 : 200;
-  const c = 8;
-  const latency = 250;
-  print(`## Throughput: N=${n}, concurrency ${c}, fake latency ${latency} ms`);
-  await using fake = startFakeGemini({ latencyMs: latency });
-  const run = await runGenerator(fake.url, { items: n, concurrency: c });
-  const ideal = Math.ceil(n / c) * latency;
-  const ratio = run.wallMs / ideal;
-  print(
-    `  concurrency ${c}: wall ${s(run.wallMs)} (from the generator's ` +
-      `"started"), ideal ⌈N/C⌉×L = ${s(ideal)}, ratio ${ratio.toFixed(3)}; ` +
-      `start-up ${s(run.startupMs)}; ${run.succeeded} saved, ` +
-      `${run.failed} failed; max in flight ${fake.stats().maxInFlight}; ` +
-      `generator peak RSS ${mb(run.peakRssKb)}`,
-  );
-  table.push({
-    figure: `throughput N=${n} C=${c} L=${latency}ms: wall / ideal`,
-    measured: `${ratio.toFixed(3)} (${s(run.wallMs)} vs ${s(ideal)})`,
-    target: "≤ 1.10",
-    met: ratio <= 1.10 && run.failed === 0,
-  });
-  table.push({
-    figure: "generator start-up (spawn → started)",
-    measured: s(run.startupMs),
-    target: "reported",
-  });
+const RUNS = quick ? 1 : 3;
+const ms = (x: number) => `${x.toFixed(0)} ms`;
+const ratio3 = (x: number) => x.toFixed(3);
+const median = (xs: number[]) =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-  await using fake1 = startFakeGemini({ latencyMs: latency });
-  const seq = await runGenerator(fake1.url, { items: n, concurrency: 1 });
-  print(
-    `  concurrency 1 (naive sequential): wall ${s(seq.wallMs)}, ` +
-      `N×L = ${s(n * latency)}, ratio ${
-        (seq.wallMs / (n * latency)).toFixed(3)
-      }; ` +
-      `speed-up of C=${c}: ${(seq.wallMs / run.wallMs).toFixed(2)}×`,
-  );
+async function lean() {
+  print(`## The generator: start-up, memory, throughput (${RUNS} runs each)`);
+  const start = await measureStart(Math.max(RUNS, 3));
+  print(`  spawn → first request: ${spread(start.ms, ms)}`);
+  print(`  generator RSS before its first request: ${spread(start.rssKb, mb)}`);
   table.push({
-    figure: `sequential N=${n} C=1: wall (N×L = ${s(n * latency)})`,
-    measured: `${s(seq.wallMs)} (C=${c} is ${
-      (seq.wallMs / run.wallMs).toFixed(1)
-    }× faster)`,
-    target: "reference",
+    figure: "spawn → first request (stub answer, one small image)",
+    measured: spread(start.ms, ms),
+    target: "≤ 150 ms",
+    met: median(start.ms) <= 150,
+  });
+  table.push({
+    figure: "generator RSS before its first request",
+    measured: spread(start.rssKb, mb),
+    target: "≤ 60 MB",
+    met: median(start.rssKb) <= 60 * 1024,
+  });
+  for (const n of quick ? [40] : [200, 1000]) {
+    const peaks = await measurePeak(n, n > 200 ? 1 : RUNS);
+    print(`  peak RSS, ${n} images: ${spread(peaks, mb)}`);
+    table.push({
+      figure: `generator peak RSS, ${n} images of 2 MB, 8 parallel`,
+      measured: spread(peaks, mb),
+      target: "≤ 100 MB",
+      met: Math.max(...peaks) <= 100 * 1024,
+    });
+  }
+  const ratios = await measureThroughput(RUNS);
+  print(`  throughput, wall / ⌈N/C⌉·L: ${spread(ratios, ratio3)}`);
+  table.push({
+    figure: "throughput N=200 C=8 L=250 ms: wall / ⌈N/C⌉·L",
+    measured: spread(ratios, ratio3),
+    target: "≤ 1.05",
+    met: median(ratios) <= 1.05,
   });
 }
 
-async function rateLimit(c: number, note: string) {
-  const n = quick ? 20 : 120;
-  const perWindow = quick ? 10 : 60;
-  const windowMs = quick ? 10_000 : 60_000;
-  const latency = 250;
-  const rate = `${perWindow}/${windowMs / 1000}s`;
-  print();
-  print(
-    `## Rate limit: N=${n}, fake limit ${rate} (rolling window, 429 + ` +
-      `RetryInfo), concurrency ${c} (${note}), latency ${latency} ms`,
-  );
-  await using fake = startFakeGemini({
-    latencyMs: latency,
-    rateLimitPerMinute: perWindow,
-    rateWindowMs: windowMs,
-  });
-  const run = await runGenerator(fake.url, { items: n, concurrency: c });
-  const stats = fake.stats();
-  const limited = stats.byStatus[429] ?? 0;
-  const budgetMs = (n / perWindow) * windowMs;
-  const ratio = run.wallMs / budgetMs;
-  const share = limited / stats.generate;
-  print(
-    `  wall ${s(run.wallMs)}, N/R = ${s(budgetMs)}, ratio ${
-      ratio.toFixed(3)
-    }; ` +
-      `${stats.generate} requests, ${limited} answered 429 ` +
-      `(${(share * 100).toFixed(1)} %); ${run.succeeded} saved, ` +
-      `${run.failed} failed; ${run.rateLimitedEvents} rate-limited events`,
-  );
-  table.push({
-    figure: `rate limit N=${n} R=${rate} C=${c}: wall / (N/R)`,
-    measured: `${ratio.toFixed(3)} (${s(run.wallMs)} vs ${s(budgetMs)})`,
-    target: "≤ 1.15",
-    met: ratio <= 1.15,
-  });
-  table.push({
-    figure: `rate limit C=${c}: share of requests answered 429`,
-    measured: `${(share * 100).toFixed(1)} % (${limited}/${stats.generate})`,
-    target: "< 5 %",
-    met: share < 0.05,
-  });
-  table.push({
-    figure: `rate limit C=${c}: failed items`,
-    measured: String(run.failed),
-    target: "0",
-    met: run.failed === 0,
-  });
+const QUOTA_SCENARIOS: Omit<QuotaScenario, "concurrency" | "latencyMs">[] =
+  quick
+    ? [
+      {
+        name: "one batch",
+        quotas: [{ limit: 4, windowMs: 1_000 }],
+        batches: 1,
+        imagesPerBatch: 20,
+      },
+      {
+        name: "three batches at once, one workspace",
+        quotas: [{ limit: 4, windowMs: 1_000 }],
+        batches: 3,
+        imagesPerBatch: 10,
+      },
+    ]
+    : [
+      {
+        name: "one batch (the issue's scenario)",
+        quotas: [{ limit: 4, windowMs: 1_000 }],
+        batches: 1,
+        imagesPerBatch: 40,
+      },
+      {
+        name: "one batch",
+        quotas: [{ limit: 4, windowMs: 1_000 }],
+        batches: 1,
+        imagesPerBatch: 100,
+      },
+      {
+        name: "one batch",
+        quotas: [{ limit: 10, windowMs: 10_000 }],
+        batches: 1,
+        imagesPerBatch: 60,
+      },
+      {
+        name: "one batch",
+        quotas: [{ limit: 30, windowMs: 60_000 }],
+        batches: 1,
+        imagesPerBatch: 60,
+      },
+      {
+        name: "three batches at once, one workspace",
+        quotas: [{ limit: 4, windowMs: 1_000 }],
+        batches: 3,
+        imagesPerBatch: 40,
+      },
+      {
+        name: "three batches at once, one workspace",
+        quotas: [{ limit: 4, windowMs: 1_000 }, {
+          limit: 60,
+          windowMs: 60_000,
+        }],
+        batches: 3,
+        imagesPerBatch: 40,
+      },
+    ];
+
+async function quota() {
+  for (const base of QUOTA_SCENARIOS) {
+    const scenario = { ...base, concurrency: 8, latencyMs: 100 };
+    const label = `quota ${describeQuotas(scenario.quotas)}, ${
+      scenario.batches > 1
+        ? `${scenario.batches} batches × ${scenario.imagesPerBatch}`
+        : `${scenario.imagesPerBatch} images`
+    }, C=8, L=100 ms`;
+    print();
+    print(
+      `## ${label} (${scenario.name}; fake quotas are sliding windows, 429 with QuotaFailure + RetryInfo, shared by all callers)`,
+    );
+    const r = await measureQuota(scenario);
+    const ratio = r.wallMs / r.budgetMs;
+    const share = r.answered429 / r.requests;
+    print(
+      `  wall ${s(r.wallMs)}, N/R = ${s(r.budgetMs)}, ratio ${
+        ratio3(ratio)
+      }; ` +
+        `${r.requests} requests, ${r.answered429} answered 429 (${
+          (share * 100).toFixed(1)
+        } %); ` +
+        `${r.saved} saved, ${r.failed} failed`,
+    );
+    table.push({
+      figure: `${label}: wall / (N/R)`,
+      measured: `${ratio3(ratio)} (${s(r.wallMs)} vs ${s(r.budgetMs)})`,
+      target: "≤ 1.10",
+      met: ratio <= 1.10,
+    });
+    table.push({
+      figure: `${label}: requests answered 429`,
+      measured: `${
+        (share * 100).toFixed(1)
+      } % (${r.answered429} of ${r.requests})`,
+      target: "< 2 %",
+      met: share < 0.02,
+    });
+    table.push({
+      figure: `${label}: failed items`,
+      measured: String(r.failed),
+      target: "0",
+      met: r.failed === 0,
+    });
+  }
 }
 
 async function memory() {
@@ -240,11 +298,9 @@ print(
     } GiB RAM, fake Gemini on 127.0.0.1`,
 );
 print();
-const defaultConcurrency = loadConfig({}).concurrency;
 const parts: [string, () => Promise<void>][] = [
-  ["throughput", throughput],
-  ["rate limit", () => rateLimit(defaultConcurrency, "BatchGen's default")],
-  ["rate limit", () => rateLimit(8, "all 8 in flight meet the first 429")],
+  ["generator", lean],
+  ["quota", quota],
   ["memory", memory],
   ["cancel", cancel],
 ];

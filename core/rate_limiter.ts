@@ -3,12 +3,14 @@
  * allows from 429s and successes and paces request starts to it with a
  * token bucket of depth one. Pure: time comes in as arguments.
  *
- * - Before the first 429 it lets every start through (the concurrency limit
- *   bounds them).
+ * - Before the first 429 it spaces starts a few ms apart: requests that end
+ *   together would otherwise start together, and a whole wave would meet
+ *   the quota before its first 429 comes back.
  * - A 429 pauses all starts for Google's `RetryInfo` delay. When its
- *   `QuotaFailure` names the quota (`quotaValue` per the window in its
- *   `quotaId`), the rate becomes just under that; otherwise it drops below
- *   the rate that recent successes show was allowed.
+ *   `QuotaFailure` names the quota (so many requests per the window in its
+ *   `quotaId`), that window's rate becomes just under it; otherwise the rate
+ *   drops below what recent successes show was allowed. Several windows (per
+ *   second and per minute) are each remembered; the slowest one paces.
  * - After a long quiet stretch without a 429 it probes upward in small
  *   steps, so a raised quota is found again.
  *
@@ -48,6 +50,8 @@ export interface RateLimiterOptions {
   probeStep?: number;
   /** The pause after a 429 that names none. */
   defaultPauseMs?: number;
+  /** Gap between starts while no rate is known yet. */
+  coldSpacingMs?: number;
 }
 
 const SUCCESS_MEMORY_MS = 60_000;
@@ -61,14 +65,24 @@ export function createRateLimiter(
   const probeAfterMs = options.probeAfterMs ?? 60_000;
   const probeStep = options.probeStep ?? 1.05;
   const defaultPauseMs = options.defaultPauseMs ?? 5_000;
-  let ratePerMs: number | undefined;
+  const coldSpacingMs = options.coldSpacingMs ?? 5;
+  // Per-ms rates: one per quota window Google named, and one found without
+  // a name; the slowest paces, times `boost` after quiet probes.
+  const known = new Map<number, number>();
+  let unnamed: number | undefined;
+  let boost = 1;
   let next = -Infinity;
   let pauseUntil = -Infinity;
   let lastLimitedAt = -Infinity;
   let lastProbeAt = -Infinity;
-  let windowMs = 0;
   // Times of recent successes: what the quota evidently allowed.
   const successes: number[] = [];
+
+  const rate = (): number | undefined => {
+    if (known.size === 0 && unnamed === undefined) return undefined;
+    return Math.min(unnamed ?? Infinity, ...known.values()) * boost;
+  };
+  const longestWindow = () => Math.max(0, ...known.keys());
 
   const observedPerMs = (now: number): number | undefined => {
     while (successes.length && successes[0]! <= now - SUCCESS_MEMORY_MS) {
@@ -81,15 +95,14 @@ export function createRateLimiter(
 
   return {
     get ratePerSecond() {
-      return ratePerMs === undefined ? undefined : ratePerMs * 1000;
+      const perMs = rate();
+      return perMs === undefined ? undefined : perMs * 1000;
     },
     take(now) {
-      const at = Math.max(
-        pauseUntil,
-        ratePerMs === undefined ? -Infinity : next,
-      );
+      const at = Math.max(pauseUntil, next);
       if (now < at) return Math.ceil(at - now);
-      if (ratePerMs !== undefined) next = now + 1 / ratePerMs;
+      const perMs = rate();
+      next = now + (perMs === undefined ? coldSpacingMs : 1 / perMs);
       return 0;
     },
     onRateLimited(hint, now) {
@@ -98,25 +111,26 @@ export function createRateLimiter(
         pauseUntil,
         now + (hint.retryAfterMs ?? defaultPauseMs),
       );
+      const current = rate();
+      boost = 1;
       const { quotaLimit, quotaWindowMs } = hint;
       if (quotaLimit && quotaLimit > 0 && quotaWindowMs && quotaWindowMs > 0) {
-        windowMs = quotaWindowMs;
-        ratePerMs = (safety * quotaLimit) / quotaWindowMs;
+        known.set(quotaWindowMs, (safety * quotaLimit) / quotaWindowMs);
         return;
       }
       const observed = observedPerMs(now);
       const base = Math.min(
-        ratePerMs ?? Infinity,
-        observed ?? ratePerMs ?? 1 / 1000,
+        current ?? Infinity,
+        observed ?? current ?? 1 / 1000,
       );
-      ratePerMs = Math.max(MIN_RATE_PER_MS, base * backoff);
+      unnamed = Math.max(MIN_RATE_PER_MS, base * backoff);
     },
     onSuccess(now) {
       successes.push(now);
-      if (ratePerMs === undefined) return;
-      const quiet = Math.max(probeAfterMs, 5 * windowMs);
+      if (rate() === undefined) return;
+      const quiet = Math.max(probeAfterMs, 5 * longestWindow());
       if (now - lastLimitedAt >= quiet && now - lastProbeAt >= quiet) {
-        ratePerMs *= probeStep;
+        boost *= probeStep;
         lastProbeAt = now;
       }
     },

@@ -1,9 +1,16 @@
 import assert from "node:assert/strict";
 import { createRateLimiter, quotaWindowMs } from "./rate_limiter.ts";
 
-Deno.test("createRateLimiter() lets starts through until the first 429", () => {
-  const limiter = createRateLimiter();
-  for (let i = 0; i < 10; i++) assert.equal(limiter.take(0), 0);
+Deno.test("createRateLimiter() spaces starts a few ms apart until the first 429", () => {
+  const limiter = createRateLimiter({ coldSpacingMs: 5 });
+  assert.equal(limiter.take(0), 0);
+  assert.equal(
+    limiter.take(0),
+    5,
+    "a wave of free slots does not start at once",
+  );
+  assert.equal(limiter.take(5), 0);
+  for (let t = 10; t < 100; t += 5) assert.equal(limiter.take(t), 0);
   assert.equal(limiter.ratePerSecond, undefined);
 });
 
@@ -18,6 +25,20 @@ Deno.test("createRateLimiter() learns the quota from a 429 and waits out RetryIn
   assert.equal(limiter.take(1_800), 0);
   assert.equal(limiter.take(1_800), 250, "then one start per 250 ms");
   assert.equal(limiter.take(2_050), 0);
+});
+
+Deno.test("createRateLimiter() remembers each window Google names; the slowest paces", () => {
+  const limiter = createRateLimiter({ safety: 1 });
+  limiter.onRateLimited({ quotaLimit: 4, quotaWindowMs: 1_000 }, 0);
+  assert.equal(limiter.ratePerSecond, 4);
+  limiter.onRateLimited({ quotaLimit: 60, quotaWindowMs: 60_000 }, 15_000);
+  assert.equal(limiter.ratePerSecond, 1, "60 per minute is slower than 4/s");
+  limiter.onRateLimited({ quotaLimit: 4, quotaWindowMs: 1_000 }, 16_000);
+  assert.equal(
+    limiter.ratePerSecond,
+    1,
+    "the per-second quota does not raise it",
+  );
 });
 
 Deno.test("createRateLimiter() without a quota falls below the observed rate", () => {

@@ -211,25 +211,54 @@ function writeJob(
   };
 }
 
-/** Answers token requests and feeds the shared limiter with the outcomes. */
-async function* paced(
+/**
+ * Answers token requests and feeds the shared limiter with the outcomes as
+ * soon as the child's lines arrive, not when the consumer (busy writing the
+ * database) asks for the next event: a 429 must slow every start at once.
+ */
+export function paced(
   events: AsyncIterable<GeneratorEvent>,
   pacer: RunPacer,
   grant: () => void,
-): AsyncGenerator<GeneratorEvent> {
-  try {
-    for await (const event of events) {
-      if (event.type === "token-request") {
-        pacer.request(grant);
+): AsyncIterable<GeneratorEvent> {
+  const queue: GeneratorEvent[] = [];
+  let ended = false;
+  let failure: { error: unknown } | undefined;
+  let notify = () => {};
+  (async () => {
+    try {
+      for await (const event of events) {
+        if (event.type === "token-request") {
+          pacer.request(grant);
+          continue;
+        }
+        if (event.type === "rate-limited") pacer.rateLimited(event);
+        if (event.type === "image-saved") pacer.succeeded();
+        queue.push(event);
+        notify();
+      }
+    } catch (error) {
+      failure = { error };
+    } finally {
+      ended = true;
+      pacer.release();
+      notify();
+    }
+  })();
+  return (async function* () {
+    while (true) {
+      const event = queue.shift();
+      if (event) {
+        yield event;
         continue;
       }
-      if (event.type === "rate-limited") pacer.rateLimited(event);
-      if (event.type === "image-saved") pacer.succeeded();
-      yield event;
+      if (ended) {
+        if (failure) throw failure.error;
+        return;
+      }
+      await new Promise<void>((resolve) => (notify = resolve));
     }
-  } finally {
-    pacer.release();
-  }
+  })();
 }
 
 async function* readEvents(

@@ -121,8 +121,11 @@ function classifyQuota(
   const failure: Failure = { kind: "rate-limited", message };
   if (retryAfterMs !== undefined) failure.retryAfterMs = retryAfterMs;
   // The quota that tripped, when Google names it: what the limiter paces to.
+  // Its number is `quotaValue`, or the message's "limit: N" when the
+  // violation leaves it out (the form gemini-api.md §3.2 shows).
+  const stated = /\blimit: (\d+)\b/.exec(rawMessage)?.[1];
   for (const v of violations) {
-    const limit = Number(v?.quotaValue);
+    const limit = Number(v?.quotaValue ?? stated);
     const windowMs = typeof v?.quotaId === "string"
       ? quotaWindowMs(v.quotaId)
       : undefined;

@@ -161,3 +161,36 @@ Deno.test("classifyError() maps each row of Google's error catalogue", async (t)
     });
   }
 });
+
+Deno.test("classifyError() reads the quota that tripped: quotaValue, else the message's limit", () => {
+  const quota429 = (message: string, violation: Record<string, unknown>) =>
+    classify(apiError(429, {
+      code: 429,
+      message,
+      status: "RESOURCE_EXHAUSTED",
+      details: [
+        { "@type": T + "QuotaFailure", violations: [violation] },
+        { "@type": T + "RetryInfo", retryDelay: "38s" },
+      ],
+    }));
+  const named = quota429("You exceeded your current quota.", {
+    quotaId: "GenerateRequestsPerMinutePerProjectPerModel",
+    quotaValue: "30",
+  });
+  assert.equal(named.kind, "rate-limited");
+  assert.equal(named.quotaLimit, 30);
+  assert.equal(named.quotaWindowMs, 60_000);
+  assert.equal(named.retryAfterMs, 38_000);
+  const inText = quota429(
+    "You exceeded your current quota.\n* Quota exceeded for metric: " +
+      "generativelanguage.googleapis.com/generate_content_paid_tier_requests, " +
+      "limit: 4, model: gemini-nano-banana-2.1\nPlease retry in 0.6s.",
+    { quotaId: "GenerateRequestsPerSecondPerProjectPerModel" },
+  );
+  assert.equal(inText.quotaLimit, 4);
+  assert.equal(inText.quotaWindowMs, 1_000);
+  const unnamed = quota429("You exceeded your current quota.", {
+    quotaId: "GenerateRequestsPerMinutePerProjectPerModel",
+  });
+  assert.equal(unnamed.quotaLimit, undefined, "no number: the rate is learned");
+});

@@ -4,7 +4,7 @@ import { fail, fakeRequest, job, OK, run } from "./pool_test_helpers.ts";
 
 Deno.test("runPool() stops the whole batch on an auth failure", async () => {
   const fake = fakeRequest((prompt) => ({
-    ms: prompt === "p1" ? 5 : 2_000,
+    ms: prompt === "p1" ? 50 : 2_000, // after all four started
     outcome: prompt === "p1"
       ? fail("auth", { message: "API key not valid." })
       : OK,

@@ -31,6 +31,10 @@ export function createServerGate(
     take(now) {
       if (closed) return local.take(now);
       if (granted > 0) {
+        // A grant sent before this run's own 429 reached the server waits
+        // out the pause the 429 asked for.
+        const wait = local.take(now);
+        if (wait > 0) return wait;
         granted--;
         return 0;
       }

@@ -47,6 +47,12 @@ export interface FakeGeminiOptions {
   rateLimitPerMinute?: number;
   /** Length of the rate window, ms, shortened for fast tests. Default 60000. */
   rateWindowMs?: number;
+  /**
+   * Request quotas, all enforced at once like a project's per-second and
+   * per-minute limits (sliding windows, shared by every caller of this
+   * fake; a refused request counts against none). Replaces the two above.
+   */
+  quotas?: { limit: number; windowMs: number }[];
   /** Fault probabilities 0..1 on generateContent, drawn with a PRNG seeded by `seed`. */
   faults?: {
     rate429?: number;

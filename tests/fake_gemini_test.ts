@@ -589,6 +589,33 @@ Deno.test("startFakeGemini() enforces a rolling rate limit with RetryInfo", asyn
   assert.deepEqual(fake.stats().byStatus, { 200: 4, 429: 1 });
 });
 
+Deno.test("startFakeGemini() enforces several quota windows at once, each named in its 429", async () => {
+  await using fake = startFakeGemini({
+    quotas: [{ limit: 2, windowMs: 1_000 }, { limit: 3, windowMs: 60_000 }],
+  });
+  const ai = genai(fake);
+  const quotaOf = (failure: { error: GoogleErrorBody }) => {
+    const violations = detail(failure.error, "QuotaFailure")
+      ?.violations as { quotaId: string; quotaValue: string }[];
+    return `${violations[0]?.quotaValue} ${violations[0]?.quotaId}`;
+  };
+  await Promise.all([1, 2].map((i) => draw(ai, `cat ${i}`, {}, LITE)));
+  const perSecond = await apiError(draw(ai, "cat 3", {}, LITE));
+  assert.equal(perSecond.status, 429);
+  assert.match(quotaOf(perSecond), /^2 GenerateRequestsPerSecond/);
+  await delay(
+    parseFloat(String(
+      detail(perSecond.error, "RetryInfo")?.retryDelay,
+    )) * 1000,
+  );
+  await draw(ai, "cat 3", {}, LITE);
+  await delay(1_000);
+  const perMinute = await apiError(draw(ai, "cat 4", {}, LITE));
+  assert.match(quotaOf(perMinute), /^3 GenerateRequestsPerMinute/);
+  assert.match(perMinute.error.message, /limit: 3,/);
+  assert.deepEqual(fake.stats().byStatus, { 200: 3, 429: 2 });
+});
+
 Deno.test("startFakeGemini() injects seeded faults repeatably", async () => {
   const options: FakeGeminiOptions = {
     seed: 7,

@@ -17,7 +17,7 @@ import {
   textBody,
 } from "./responses.ts";
 import { drawFault, type Markers, parseMarkers } from "./scenarios.ts";
-import type { FakeState } from "./state.ts";
+import { type FakeState, requestQuotas } from "./state.ts";
 import { planGenerate } from "./validate.ts";
 
 /** Parsed request details the handler needs. */
@@ -69,23 +69,24 @@ function quotaRefusal(
   if (options.dailyQuotaKeys?.includes(key)) {
     return dailyQuotaError(plan.model.id);
   }
-  const limit = options.rateLimitPerMinute;
-  if (limit === undefined) return undefined;
-  const windowMs = options.rateWindowMs ?? 60_000;
+  // Every quota must have room; a refused request counts against none,
+  // and the 429 names the quota that is full (the one free latest).
   const now = performance.now();
-  while (state.admitted.length > 0 && state.admitted[0]! <= now - windowMs) {
-    state.admitted.shift();
+  let refusal: { limit: number; windowMs: number; waitMs: number } | undefined;
+  requestQuotas(options).forEach(({ limit, windowMs }, i) => {
+    const times = state.admitted[i]!;
+    while (times.length > 0 && times[0]! <= now - windowMs) times.shift();
+    if (times.length < limit) return;
+    const waitMs = times[times.length - limit]! + windowMs - now;
+    if (!refusal || waitMs > refusal.waitMs) {
+      refusal = { limit, windowMs, waitMs };
+    }
+  });
+  if (refusal) {
+    const { limit, waitMs, windowMs } = refusal;
+    return perMinuteQuotaError(plan.model.id, limit, waitMs, windowMs);
   }
-  if (state.admitted.length >= limit) {
-    const oldest = state.admitted[0] ?? now;
-    return perMinuteQuotaError(
-      plan.model.id,
-      limit,
-      oldest + windowMs - now,
-      windowMs,
-    );
-  }
-  state.admitted.push(now);
+  for (const times of state.admitted) times.push(now);
   return undefined;
 }
 

@@ -14,8 +14,8 @@ export interface FakeState {
   random: () => number;
   /** Failures already served per exact prompt, for `[fail-times:…]`. */
   failures: Map<string, number>;
-  /** Arrival times of generateContent requests inside the rate window. */
-  admitted: number[];
+  /** Per request quota: arrival times of the requests inside its window. */
+  admitted: number[][];
   batches: Map<string, BatchJob>;
   /** Uploaded files by name ("files/<id>"). */
   files: Map<string, StoredFile>;
@@ -39,7 +39,7 @@ export function createState(options: FakeGeminiOptions): FakeState {
     models: buildCatalog(options.models ?? defaultModelIds()),
     random: seededRandom(options.seed ?? 1),
     failures: new Map(),
-    admitted: [],
+    admitted: requestQuotas(options).map(() => []),
     batches: new Map(),
     files: new Map(),
     uploads: new Map(),
@@ -52,4 +52,17 @@ export function createState(options: FakeGeminiOptions): FakeState {
     maxInFlight: 0,
     closing: new AbortController(),
   };
+}
+
+/**
+ * The request quotas a fake enforces: `quotas`, or the single window
+ * `rateLimitPerMinute` / `rateWindowMs` describe.
+ */
+export function requestQuotas(
+  options: FakeGeminiOptions,
+): { limit: number; windowMs: number }[] {
+  if (options.quotas) return options.quotas;
+  const limit = options.rateLimitPerMinute;
+  if (limit === undefined) return [];
+  return [{ limit, windowMs: options.rateWindowMs ?? 60_000 }];
 }
