@@ -37,6 +37,8 @@ export interface RateLimiter {
   onSuccess(now: number): void;
   /** The learned rate in requests per second; undefined before any 429. */
   readonly ratePerSecond: number | undefined;
+  /** When the pause a 429 asked for ends (-Infinity without one). */
+  readonly pausedUntil: number;
 }
 
 export interface RateLimiterOptions {
@@ -94,6 +96,9 @@ export function createRateLimiter(
   };
 
   return {
+    get pausedUntil() {
+      return pauseUntil;
+    },
     get ratePerSecond() {
       const perMs = rate();
       return perMs === undefined ? undefined : perMs * 1000;

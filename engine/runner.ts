@@ -96,8 +96,10 @@ export function generatorCommand(
       // Everything the generator allocates per image is short-lived (answer
       // chunks, decoded pieces): a small young generation collects it
       // before it adds up (issue 13 §2: peak 106 → 93 MB for 200 images of
-      // 2 MB at 8 parallel, and no slower).
-      "--v8-flags=--max-semi-space-size=1",
+      // 2 MB at 8 parallel, and no slower), and V8's size-first mode keeps
+      // the old generation from creeping up over a long run (1,000 images:
+      // 115–118 → 91–92 MB, same wall time).
+      "--v8-flags=--max-semi-space-size=1,--optimize-for-size",
       `--allow-net=${host}`,
       "--allow-read",
       `--allow-write=${

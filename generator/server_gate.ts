@@ -19,6 +19,7 @@ export interface ServerGate extends StartGate {
 export function createServerGate(
   requestToken: () => void,
   local: RateLimiter,
+  now: () => number = Date.now,
 ): ServerGate {
   let granted = 0;
   let asked = false;
@@ -31,8 +32,6 @@ export function createServerGate(
     take(now) {
       if (closed) return local.take(now);
       if (granted > 0) {
-        // A grant sent before this run's own 429 reached the server waits
-        // out the pause the 429 asked for.
         const wait = local.take(now);
         if (wait > 0) return wait;
         granted--;
@@ -46,7 +45,9 @@ export function createServerGate(
     },
     grant() {
       asked = false;
-      granted++;
+      // A grant the server sent before it heard of this run's own 429 is
+      // stale: dropped, the pool asks again and the server paces the next.
+      if (now() >= local.pausedUntil) granted++;
       wake();
     },
     close() {
@@ -55,7 +56,10 @@ export function createServerGate(
     },
     // The server learns from this run's events; the local limiter learns
     // too, in case the server goes away.
-    onRateLimited: (hint, now) => local.onRateLimited(hint, now),
+    onRateLimited: (hint, at) => {
+      local.onRateLimited(hint, at);
+      granted = 0;
+    },
     onSuccess: (now) => local.onSuccess(now),
   };
 }

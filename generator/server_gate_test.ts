@@ -14,16 +14,33 @@ Deno.test("createServerGate() starts one request per server grant, asking once a
   assert.equal(asked, 2);
 });
 
-Deno.test("createServerGate() holds a grant sent before the run's own 429 until the pause ends", () => {
-  const gate = createServerGate(() => {}, createRateLimiter());
-  gate.take(0);
+Deno.test("createServerGate() drops grants sent before the server heard of the run's own 429", () => {
+  let clock = 0;
+  let asked = 0;
+  const gate = createServerGate(
+    () => asked++,
+    createRateLimiter(),
+    () => clock,
+  );
+  gate.take(clock);
   gate.grant();
+  clock = 5;
   gate.onRateLimited(
     { retryAfterMs: 500, quotaLimit: 4, quotaWindowMs: 1_000 },
-    5,
+    clock,
   );
-  assert.equal(gate.take(10), 495, "the grant waits");
-  assert.equal(gate.take(505), 0, "then it is used");
+  assert.equal(
+    gate.take(clock),
+    Infinity,
+    "the banked grant is gone; it asks again",
+  );
+  assert.equal(asked, 2);
+  clock = 20;
+  gate.grant(); // sent before the server heard of the 429
+  assert.equal(gate.take(clock), Infinity, "dropped too");
+  clock = 505;
+  gate.grant();
+  assert.equal(gate.take(clock), 0, "a grant after the pause starts a request");
 });
 
 Deno.test("createServerGate() paces itself once stdin closes", () => {
