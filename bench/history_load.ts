@@ -66,14 +66,19 @@ function quantile(sorted: number[], q: number): number {
 /** Runs N batches at once through the real server and times GET /history. */
 export async function measureHistoryLoad(
   n: number,
-  { latencyMs = LATENCY_MS, images = IMAGES, concurrency = CONCURRENCY } = {},
+  {
+    latencyMs = LATENCY_MS,
+    images = IMAGES,
+    concurrency = CONCURRENCY,
+    serverFlags = [] as string[],
+  } = {},
 ): Promise<HistoryLoad> {
   await using fake = startFakeGemini({ latencyMs });
   const maxRunning = Math.max(1, Math.min(n, LIMITS.maxRunning));
   const server = await startServer(fake.url, concurrency, {
     BATCHGEN_TRUST_PROXY: "1",
     BATCHGEN_MAX_RUNNING: String(maxRunning),
-  });
+  }, serverFlags);
   const proxied = (index: number) => ({
     "x-forwarded-for": clientAddress(index),
     "x-forwarded-proto": "https",
@@ -250,9 +255,13 @@ export function formatHistoryLoad(r: HistoryLoad): string {
 }
 
 if (import.meta.main) {
+  // BENCH_SERVER_FLAGS: extra `deno run` flags for the server, e.g.
+  // "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const serverFlags = (Deno.env.get("BENCH_SERVER_FLAGS") ?? "").split(/\s+/)
+    .filter(Boolean);
   const counts = Deno.args.length ? Deno.args.map(Number) : [20, 50];
   for (const n of counts) {
-    const r = await measureHistoryLoad(n);
+    const r = await measureHistoryLoad(n, { serverFlags });
     await Deno.stdout.write(
       new TextEncoder().encode(formatHistoryLoad(r) + "\n"),
     );
