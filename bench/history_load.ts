@@ -51,6 +51,7 @@ export interface HistoryLoad {
   /** Image requests the fake answered. */
   generated: number;
   maxRunning: number;
+  images: number;
 }
 
 /** A client address per batch (10.x.y.z); the sampler has its own. */
@@ -226,6 +227,7 @@ export async function measureHistoryLoad(
       serverPeakKb,
       generated: fake.stats().generate,
       maxRunning,
+      images,
     };
   } finally {
     await server.stop();
@@ -238,7 +240,7 @@ export function formatHistoryLoad(r: HistoryLoad): string {
   const refusals = Object.entries(r.refusals).map(([code, count]) =>
     `${count} ${code}`
   ).join(", ");
-  return `${r.n} batches × ${IMAGES} images (C=${CONCURRENCY}, fake latency ${LATENCY_MS} ms, started at once, BATCHGEN_MAX_RUNNING=${r.maxRunning}): ` +
+  return `${r.n} batches × ${r.images} images (C=${CONCURRENCY}, fake latency ${LATENCY_MS} ms, started at once, BATCHGEN_MAX_RUNNING=${r.maxRunning}): ` +
     `GET /history p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ` +
     `max ${r.max.toFixed(1)} ms over ${r.samples} samples; wall ${
       (r.wallMs / 1000).toFixed(1)
@@ -259,9 +261,12 @@ if (import.meta.main) {
   // "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const serverFlags = (Deno.env.get("BENCH_SERVER_FLAGS") ?? "").split(/\s+/)
     .filter(Boolean);
+  // BENCH_IMAGES: images per batch (default 4); longer batches keep every
+  // generator alive at once.
+  const images = Number(Deno.env.get("BENCH_IMAGES") ?? IMAGES);
   const counts = Deno.args.length ? Deno.args.map(Number) : [20, 50];
   for (const n of counts) {
-    const r = await measureHistoryLoad(n, { serverFlags });
+    const r = await measureHistoryLoad(n, { serverFlags, images });
     await Deno.stdout.write(
       new TextEncoder().encode(formatHistoryLoad(r) + "\n"),
     );
