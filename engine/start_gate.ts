@@ -24,14 +24,26 @@ export function defaultStarting(cores = navigator.hardwareConcurrency): number {
 /** Gives back a start slot; calling it again does nothing. */
 export type ReleaseStart = () => void;
 
+/**
+ * A slot is given back after this long even if its generator is still
+ * silent: a child that hangs at start-up (or waits for something a later
+ * run does) must not stop every other run from starting.
+ */
+export const MAX_HOLD_MS = 2_000;
+
 export class StartGate {
   readonly max: number;
+  readonly maxHoldMs: number;
   #starting = 0;
   #waiting: Array<() => void> = [];
 
-  constructor(max: number = defaultStarting()) {
+  constructor(
+    max: number = defaultStarting(),
+    { maxHoldMs = MAX_HOLD_MS }: { maxHoldMs?: number } = {},
+  ) {
     if (!(max >= 1)) throw new RangeError("a start gate admits at least 1");
     this.max = max;
+    this.maxHoldMs = maxHoldMs;
   }
 
   /** Runs starting now (holding a slot). */
@@ -74,11 +86,16 @@ export class StartGate {
 
   #releaser(): ReleaseStart {
     let released = false;
-    return () => {
+    const release = () => {
       if (released) return;
       released = true;
+      clearTimeout(timer);
       this.#starting--;
       if (this.#starting < this.max) this.#waiting.shift()?.();
     };
+    const timer = setTimeout(release, this.maxHoldMs);
+    // Never keeps the process alive on its own.
+    Deno.unrefTimer(timer);
+    return release;
   }
 }

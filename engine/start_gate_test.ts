@@ -65,3 +65,15 @@ Deno.test("[start_gate] by default half the cores start runs, at least one", () 
   assert.equal(defaultStarting(0), 1);
   assert.throws(() => new StartGate(0), RangeError);
 });
+
+Deno.test("[start_gate] a slot held by a silent start is given back after maxHoldMs", async () => {
+  const gate = new StartGate(1, { maxHoldMs: 20 });
+  await gate.enter(); // never released by its holder
+  // The gate's timer never keeps a process alive: this one does, meanwhile.
+  const alive = setTimeout(() => {}, 5_000);
+  const next = await gate.enter();
+  clearTimeout(alive);
+  assert.equal(gate.starting, 1);
+  next();
+  assert.equal(gate.starting, 0);
+});
