@@ -199,13 +199,25 @@ function pick(env: Record<string, string | undefined>, names: string[]) {
   return out;
 }
 
+const MiB = 1024 * 1024;
+/** Kept for the server itself, its database cache and the system. */
+const RESERVED_BYTES = 1024 * MiB;
 /**
- * Generators that fit this machine: a generator peaks near 350 MB with large
- * images (README, Performance), so one per 512 MB of memory, from 2 up to
- * the limit.
+ * One run's share: the lean generator's peak (93–104 MB with 2 MB images at
+ * 8 parallel; 52–60 MB resident at start, 65–69 MB peak with small images
+ * in bench/history_load.ts) plus the ~1.4 MB the run holds in the server,
+ * rounded up.
+ */
+const RUN_BYTES = 112 * MiB;
+
+/**
+ * Generators that fit this machine: one per 112 MiB after 1 GiB kept back,
+ * from 2 up to the limit (23.5 GiB: 206; 8 GiB: 64; 2 GiB: 9). A workload of
+ * 4K images at high parallelism peaks higher per generator: set
+ * BATCHGEN_MAX_RUNNING lower for it.
  */
 export function maxRunningFor(totalMemoryBytes: number): number {
-  const fit = Math.floor(totalMemoryBytes / (512 * 1024 * 1024));
+  const fit = Math.floor((totalMemoryBytes - RESERVED_BYTES) / RUN_BYTES);
   return Math.min(LIMITS.maxRunning, Math.max(2, fit));
 }
 

@@ -14,13 +14,22 @@ export function freePort(): number {
   return port;
 }
 
-/** The real server (main.ts) as a subprocess on a temp data dir. */
-export async function startServer(geminiBaseUrl: string, concurrency: number) {
+/**
+ * The real server (main.ts) as a subprocess on a temp data dir; `env` adds
+ * to (or overrides) its environment, e.g. BATCHGEN_MAX_RUNNING; `flags` go
+ * to `deno run` (e.g. --cpu-prof).
+ */
+export async function startServer(
+  geminiBaseUrl: string,
+  concurrency: number,
+  env: Record<string, string> = {},
+  flags: string[] = [],
+) {
   const dataDir = await Deno.makeTempDir({ prefix: "batchgen-bench-srv-" });
   const port = freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts"],
+    args: ["run", "-A", ...flags, "main.ts"],
     cwd: ROOT,
     clearEnv: true,
     env: {
@@ -30,6 +39,7 @@ export async function startServer(geminiBaseUrl: string, concurrency: number) {
       BATCHGEN_GEMINI_BASE_URL: geminiBaseUrl,
       BATCHGEN_CONCURRENCY: String(concurrency),
       NO_COLOR: "1",
+      ...env,
     },
     stdin: "null",
     stdout: "null",

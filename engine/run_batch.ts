@@ -40,12 +40,15 @@ import { createQuotaPacers, type QuotaPacers } from "./quota_pacer.ts";
 import type { RunOptions, RunUpdate } from "./run_types.ts";
 import { batchLockPath, locksDir } from "../lib/batch_lock.ts";
 import { adoptSavedFiles } from "./recovery.ts";
+import { type ReleaseStart, StartGate } from "./start_gate.ts";
 
 export type { RunDeps, RunOptions, RunUpdate };
 
 // One registry per server process unless the caller passes its own: every
 // run of a workspace on this instance shares its limiter.
 let processPacers: QuotaPacers | undefined;
+// Likewise one start gate per server process: all its runs start through it.
+let processGate: StartGate | undefined;
 
 /** The part of an item record that comes from its row. */
 type ItemRowPart = Omit<Item, keyof ItemRow>;
@@ -82,12 +85,30 @@ export async function runBatch(
   deps: RunDeps,
   options: RunOptions,
 ): Promise<Batch> {
-  const { db, config } = deps;
   const { batch, signal } = options;
   // Batch mode: no generator; the jobs go to Google's Batch API.
   if (batch.mode === "batch" && !options.now) {
     return await submitBatch(deps, options);
   }
+  // A few runs start at a time (setup, spawn, the child's start-up); the
+  // slot is given back at the generator's first event, or when the run
+  // ends without one.
+  const release = await (deps.startGate ?? (processGate ??= new StartGate()))
+    .enter(signal);
+  try {
+    return await runGenerator(deps, options, release);
+  } finally {
+    release();
+  }
+}
+
+async function runGenerator(
+  deps: RunDeps,
+  options: RunOptions,
+  release: ReleaseStart,
+): Promise<Batch> {
+  const { db, config } = deps;
+  const { batch, signal } = options;
   const log = deps.log.withSecrets([options.apiKey]);
   // Images a generator orphaned by a crash saved after recovery looked (its
   // lock is free by now: claimRun checked) are this batch's: recorded, they
@@ -181,6 +202,7 @@ export async function runBatch(
   });
   try {
     for await (const raw of child.events) {
+      release();
       // The generator scrubs already; scrubbing again here means no path
       // from its output to the DB, a page or the API skips the scrubber.
       const event = scrubber.scrubValue(raw);
@@ -191,6 +213,7 @@ export async function runBatch(
       await safeReport(options, update, log);
     }
   } finally {
+    release();
     child.kill();
   }
   const code = await child.exited;

@@ -145,8 +145,11 @@ export function spawnGenerator(job: Job, options: SpawnOptions): GeneratorRun {
     stderr: "piped",
   });
   const child = command.spawn();
-  // One scrubber for the child's whole life, not one per line.
-  const { scrub } = createScrubber([options.apiKey]);
+  // One scrubber for the child's whole life, not one per line, built on the
+  // first line to scrub: a run without stderr never pays for it.
+  let scrubber: ReturnType<typeof createScrubber> | undefined;
+  const scrub = (text: string) =>
+    (scrubber ??= createScrubber([options.apiKey])).scrub(text);
   let killed = false;
   const kill = () => {
     if (killed) return;

@@ -366,9 +366,13 @@ Deno.test("[limits] an instance runs at most BATCHGEN_MAX_RUNNING generators, wh
 
 Deno.test("[limits] BATCHGEN_MAX_RUNNING defaults to what the machine's memory holds", () => {
   const GiB = 1024 ** 3;
+  // One lean generator per 112 MiB after 1 GiB kept for the server.
   assert.equal(maxRunningFor(0), 2);
-  assert.equal(maxRunningFor(2 * GiB), 4);
-  assert.equal(maxRunningFor(8 * GiB), 16);
+  assert.equal(maxRunningFor(1 * GiB), 2);
+  assert.equal(maxRunningFor(2 * GiB), 9);
+  assert.equal(maxRunningFor(8 * GiB), 64);
+  // A 24 GiB box (23.5 GiB reported) runs 200 batches at once.
+  assert.equal(maxRunningFor(25_276_510_208), 206);
   assert.equal(maxRunningFor(1024 * GiB), LIMITS.maxRunning);
 });
 
