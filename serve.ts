@@ -9,6 +9,8 @@ import { ConfigError, loadConfig } from "./config.ts";
 import { openDb } from "./db/client.ts";
 import { spawnGenerator } from "./engine/runner.ts";
 import { ActiveRuns } from "./engine/active_runs.ts";
+import { createQuotaPacers } from "./engine/quota_pacer.ts";
+import { SpawnGate } from "./engine/spawn_gate.ts";
 import { checkKey } from "./engine/key_check.ts";
 import { createLogger } from "./lib/log.ts";
 import { imageStoreFor } from "./lib/image_store.ts";
@@ -63,6 +65,9 @@ export async function serve(): Promise<void> {
     config,
     log,
     activeRuns,
+    // One of each per server: every run of this process shares them.
+    pacers: createQuotaPacers(),
+    spawnGate: new SpawnGate(),
     spawn: spawnGenerator,
     checkKey,
   });

@@ -150,11 +150,16 @@ export async function markItemStarted(
   batchId: string,
   itemId: string,
 ): Promise<ItemRow | undefined> {
-  const [row] = await db.update(items).set({
+  const [row] = await markItemStartedQuery(db, batchId, itemId);
+  return row;
+}
+
+/** `markItemStarted` as a statement, for a `db.batch`. */
+export function markItemStartedQuery(db: Db, batchId: string, itemId: string) {
+  return db.update(items).set({
     ...startedFields(new Date()),
     attempts: sql`${items.attempts} + 1`,
   }).where(inBatch(batchId, itemId)).returning();
-  return row;
 }
 
 /** Records a saved image and marks its item succeeded, atomically. */

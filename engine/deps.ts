@@ -5,7 +5,7 @@ import type { Logger } from "../lib/log.ts";
 import type { ActiveRuns } from "./active_runs.ts";
 import type { SpawnGenerator } from "./runner.ts";
 import type { QuotaPacers } from "./quota_pacer.ts";
-import type { StartGate } from "./start_gate.ts";
+import type { SpawnGate } from "./spawn_gate.ts";
 
 /** The settings a run reads. */
 export type RunConfig = Pick<
@@ -32,7 +32,7 @@ export interface RunDeps {
    */
   pacers?: QuotaPacers;
   /** Runs starting at a time; the process's own gate when left out. */
-  startGate?: StartGate;
+  spawnGate?: SpawnGate;
 }
 
 /** Dependencies of starting runs: a run's, the quota, and the runs in progress. */

@@ -9,13 +9,14 @@ import { join } from "node:path";
 import {
   addToBatchQuery,
   itemsWithStatus,
-  markItemStarted,
+  markItemStartedQuery,
   moveItems,
   recordFailureQuery,
   recordImageQueries,
   recordUsageQuery,
   settleBatch,
 } from "../db/run_queries.ts";
+import { batchedWrite } from "../db/batched_writes.ts";
 import type { Batch, Item } from "../core/records.ts";
 import { submitBatch } from "./batch_submit.ts";
 import type { GeneratorEvent, Job } from "../core/protocol.ts";
@@ -40,7 +41,7 @@ import { createQuotaPacers, type QuotaPacers } from "./quota_pacer.ts";
 import type { RunOptions, RunUpdate } from "./run_types.ts";
 import { batchLockPath, locksDir } from "../lib/batch_lock.ts";
 import { adoptSavedFiles } from "./recovery.ts";
-import { type ReleaseStart, StartGate } from "./start_gate.ts";
+import { type ReleaseStart, SpawnGate } from "./spawn_gate.ts";
 
 export type { RunDeps, RunOptions, RunUpdate };
 
@@ -48,7 +49,7 @@ export type { RunDeps, RunOptions, RunUpdate };
 // run of a workspace on this instance shares its limiter.
 let processPacers: QuotaPacers | undefined;
 // Likewise one start gate per server process: all its runs start through it.
-let processGate: StartGate | undefined;
+let processGate: SpawnGate | undefined;
 
 /** The part of an item record that comes from its row. */
 type ItemRowPart = Omit<Item, keyof ItemRow>;
@@ -93,7 +94,7 @@ export async function runBatch(
   // A few runs start at a time (setup, spawn, the child's start-up); the
   // slot is given back at the generator's first event, or when the run
   // ends without one.
-  const release = await (deps.startGate ?? (processGate ??= new StartGate()))
+  const release = await (deps.spawnGate ?? (processGate ??= new SpawnGate()))
     .enter(signal);
   try {
     return await runGenerator(deps, options, release);
@@ -263,8 +264,9 @@ async function safeReport(options: RunOptions, update: RunUpdate, log: Logger) {
 
 /**
  * Writes one event's item row and, when the event changes the batch's counts
- * or cost, adds that to the batch: one transaction per event (`db.batch`),
- * so one commit, not one per statement. Other events report `batch` (the
+ * or cost, adds that to the batch: one transaction per event, shared with
+ * the events other runs write in the same turn (`batchedWrite`), so one
+ * commit for many events, not one per statement. Other events report `batch` (the
  * run's current record) as it is. Only the run's own items (`rowOf`) are
  * written: the generator names no other.
  */
@@ -282,11 +284,14 @@ async function applyEvent(
   if ("itemId" in event && !rowOf.has(event.itemId)) return undefined;
   switch (event.type) {
     case "item-started": {
-      const item = record(await markItemStarted(db, batch.id, event.itemId));
+      const [rows] = await batchedWrite(db, [
+        markItemStartedQuery(db, batch.id, event.itemId),
+      ]);
+      const item = record(rows[0]);
       return item && { event, item, batch };
     }
     case "image-saved": {
-      const [[row], , [image], [added]] = await db.batch([
+      const [[row], , [image], [added]] = await batchedWrite(db, [
         ...recordImageQueries(db, batch.id, event.itemId, event),
         addToBatchQuery(db, batch.id, { succeeded: 1 }),
       ]);
@@ -308,7 +313,7 @@ async function applyEvent(
     }
     case "item-failed": {
       const blocked = event.kind === "blocked" ? 1 : 0;
-      const [[row], [added]] = await db.batch([
+      const [[row], [added]] = await batchedWrite(db, [
         recordFailureQuery(db, batch.id, event.itemId, {
           kind: event.kind,
           message: event.message,
@@ -324,7 +329,7 @@ async function applyEvent(
         rowOf.get(event.itemId)?.model ?? batch.model,
         event,
       );
-      const [[row], [added]] = await db.batch([
+      const [[row], [added]] = await batchedWrite(db, [
         recordUsageQuery(db, batch.id, event.itemId, event, costUsd),
         addToBatchQuery(db, batch.id, { costUsd: costUsd ?? 0 }),
       ]);

@@ -14,7 +14,7 @@ import type { RunMode } from "../core/status.ts";
 import { createLogger } from "../lib/log.ts";
 import { runBatch, type RunUpdate } from "./run_batch.ts";
 import type { GeneratorRun, SpawnOptions } from "./runner.ts";
-import { StartGate } from "./start_gate.ts";
+import { SpawnGate } from "./spawn_gate.ts";
 
 const KEY = "AQ.Ab8RN6LkRunBatchUnitKey0123456789abcdefghij";
 const USAGE = {
@@ -70,13 +70,13 @@ async function run(
     before = ["pending", "pending", "pending"],
     mode = "resume",
     model = "gemini-nano-banana-2.1",
-    startGate,
+    spawnGate,
     onYield = () => {},
   }: {
     before?: ItemStatus[];
     mode?: RunMode;
     model?: string;
-    startGate?: StartGate;
+    spawnGate?: SpawnGate;
     /** Called before the scripted generator yields each event. */
     onYield?: () => void;
   } = {},
@@ -156,7 +156,7 @@ async function run(
       },
       log: createLogger((line) => logs.push(line)),
       spawn,
-      startGate,
+      spawnGate,
     }, {
       batch,
       apiKey: KEY,
@@ -350,26 +350,26 @@ Deno.test("[run_batch] events for items of another batch change nothing", async 
 });
 
 Deno.test("[run_batch] a run holds its start slot until its generator's first event, and gives it back however it ends", async () => {
-  const gate = new StartGate(1);
+  const gate = new SpawnGate(1);
   const held: number[] = [];
   const out = await run((job) => {
     held.push(gate.starting);
     return { events: job.items.map((item) => saved(item.itemId, 0)) };
-  }, { startGate: gate, onYield: () => held.push(gate.starting) });
+  }, { spawnGate: gate, onYield: () => held.push(gate.starting) });
   assert.equal(out.batch.status, "done");
   // Held at spawn and at the first event; given back once it arrived.
   assert.deepEqual(held, [1, 1, 0, 0]);
   assert.equal(gate.starting, 0);
 
   // A generator that exits without a word gives its slot back too.
-  await run(() => ({ events: [], exitCode: 1 }), { startGate: gate });
+  await run(() => ({ events: [], exitCode: 1 }), { spawnGate: gate });
   assert.equal(gate.starting, 0);
 
   // So does a spawn that throws.
   await assert.rejects(
     run(() => {
       throw new Error("spawn failed");
-    }, { startGate: gate }),
+    }, { spawnGate: gate }),
     /spawn failed/,
   );
   assert.equal(gate.starting, 0);

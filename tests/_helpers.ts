@@ -5,6 +5,8 @@ import { type Config, loadConfig } from "../config.ts";
 import { openDb } from "../db/client.ts";
 import { spawnGenerator } from "../engine/runner.ts";
 import { ActiveRuns } from "../engine/active_runs.ts";
+import { createQuotaPacers } from "../engine/quota_pacer.ts";
+import { SpawnGate } from "../engine/spawn_gate.ts";
 import { checkKey } from "../engine/key_check.ts";
 import { createLogger } from "../lib/log.ts";
 import { storeNewBatch } from "../engine/batches.ts";
@@ -75,6 +77,8 @@ export async function startTestApp(
     config,
     log,
     activeRuns: new ActiveRuns({ maxTotal: config.maxRunning }),
+    pacers: createQuotaPacers(),
+    spawnGate: new SpawnGate(),
     spawn: (job, options) =>
       spawnGenerator(job, {
         ...options,

@@ -21,6 +21,8 @@ import { findLease } from "../db/lease_queries.ts";
 import { listImages } from "../db/batch_queries.ts";
 import { spawnGenerator } from "../engine/runner.ts";
 import { ActiveRuns } from "../engine/active_runs.ts";
+import { createQuotaPacers } from "../engine/quota_pacer.ts";
+import { SpawnGate } from "../engine/spawn_gate.ts";
 import { checkKey } from "../engine/key_check.ts";
 import { startLeaseKeeper } from "../engine/lease_keeper.ts";
 import { recoverAfterCrash } from "../engine/recovery.ts";
@@ -79,6 +81,8 @@ async function startInstance(
     config,
     log: createLogger((line) => logs.push(line)),
     activeRuns: new ActiveRuns({ maxTotal: config.maxRunning }),
+    pacers: createQuotaPacers(),
+    spawnGate: new SpawnGate(),
     spawn: spawnGenerator,
     checkKey,
   };

@@ -1,9 +1,9 @@
-/** [start_gate] At most `max` runs start at once, in order; aborts leave the queue. */
+/** [spawn_gate] At most `max` runs start at once, in order; aborts leave the queue. */
 import assert from "node:assert/strict";
-import { defaultStarting, StartGate } from "./start_gate.ts";
+import { defaultStarting, SpawnGate } from "./spawn_gate.ts";
 
-Deno.test("[start_gate] admits at most max at once, first come first started, each release lets the next in", async () => {
-  const gate = new StartGate(2);
+Deno.test("[spawn_gate] admits at most max at once, first come first started, each release lets the next in", async () => {
+  const gate = new SpawnGate(2);
   const order: number[] = [];
   const releases = new Map<number, () => void>();
   const entered = [0, 1, 2, 3].map((i) =>
@@ -32,8 +32,8 @@ Deno.test("[start_gate] admits at most max at once, first come first started, ea
   assert.equal(gate.starting, 0);
 });
 
-Deno.test("[start_gate] a run aborted while it waits leaves the queue without a slot; one aborted before never queues", async () => {
-  const gate = new StartGate(1);
+Deno.test("[spawn_gate] a run aborted while it waits leaves the queue without a slot; one aborted before never queues", async () => {
+  const gate = new SpawnGate(1);
   const first = await gate.enter();
   const controller = new AbortController();
   const waiting = gate.enter(controller.signal);
@@ -57,17 +57,17 @@ Deno.test("[start_gate] a run aborted while it waits leaves the queue without a 
   assert.equal(gate.waiting, 0);
 });
 
-Deno.test("[start_gate] by default half the cores start runs, at least one", () => {
+Deno.test("[spawn_gate] by default half the cores start runs, at least one", () => {
   assert.equal(defaultStarting(1), 1);
   assert.equal(defaultStarting(2), 1);
   assert.equal(defaultStarting(3), 1);
   assert.equal(defaultStarting(8), 4);
   assert.equal(defaultStarting(0), 1);
-  assert.throws(() => new StartGate(0), RangeError);
+  assert.throws(() => new SpawnGate(0), RangeError);
 });
 
-Deno.test("[start_gate] a slot held by a silent start is given back after maxHoldMs", async () => {
-  const gate = new StartGate(1, { maxHoldMs: 20 });
+Deno.test("[spawn_gate] a slot held by a silent start is given back after maxHoldMs", async () => {
+  const gate = new SpawnGate(1, { maxHoldMs: 20 });
   await gate.enter(); // never released by its holder
   // The gate's timer never keeps a process alive: this one does, meanwhile.
   const alive = setTimeout(() => {}, 5_000);

@@ -31,7 +31,7 @@ export type ReleaseStart = () => void;
  */
 export const MAX_HOLD_MS = 2_000;
 
-export class StartGate {
+export class SpawnGate {
   readonly max: number;
   readonly maxHoldMs: number;
   #starting = 0;
