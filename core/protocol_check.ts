@@ -277,3 +277,9 @@ export function checkEvent(event: GeneratorEvent): GeneratorEvent {
 export function encodeEventLean(event: GeneratorEvent): string {
   return JSON.stringify(checkEvent(event)) + "\n";
 }
+
+/** Whether a parsed stdin line after the job is a grant (`controlSchema`). */
+export function isGrantLine(line: unknown): boolean {
+  return typeof line === "object" && line !== null &&
+    (line as { type?: unknown }).type === "grant";
+}

@@ -6,7 +6,7 @@
  * stdin closed after the job (the CLI's tests, a server without a limiter)
  * means "no server limiter": the run paces itself with a local one.
  */
-import { controlSchema } from "../core/protocol.ts";
+import { isGrantLine } from "../core/protocol_check.ts";
 import type { RateLimiter } from "../core/rate_limiter.ts";
 import type { StartGate } from "./pool.ts";
 
@@ -118,13 +118,13 @@ export async function feedGrants(
   try {
     for await (const line of lines) {
       if (!line.trim()) continue;
-      let parsed;
+      let parsed: unknown;
       try {
-        parsed = controlSchema.safeParse(JSON.parse(line));
+        parsed = JSON.parse(line);
       } catch {
         continue;
       }
-      if (parsed.success) gate.grant();
+      if (isGrantLine(parsed)) gate.grant();
     }
   } catch {
     // A broken pipe is a closed one.

@@ -141,3 +141,31 @@ Deno.test("[architecture] the wiring (main.ts, app.ts, config.ts) is imported by
   }
   assert.deepEqual(offenders, []);
 });
+
+/**
+ * The modules `path` loads before it runs: static imports (not `import type`,
+ * not `import()`), followed through the project's own files.
+ */
+async function loadedAtStart(path: string): Promise<Set<string>> {
+  const seen = new Set<string>();
+  const STATIC = /^import\s+(?!type\b)(?:[^'"]*?\s+from\s+)?["']([^"']+)["']/gm;
+  const visit = async (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    if (!file.startsWith("/")) return; // a package
+    const text = await Deno.readTextFile(file);
+    for (const match of text.matchAll(STATIC)) {
+      const spec = match[1]!;
+      await visit(spec.startsWith(".") ? join(dirname(file), spec) : spec);
+    }
+  };
+  await visit(join(ROOT, path));
+  return seen;
+}
+
+Deno.test("[architecture] the generator child starts without zod or the SDK (issue 13: lean start)", async () => {
+  const loaded = [...await loadedAtStart("generator/child.ts")];
+  assert.ok(loaded.some((m) => m.endsWith("generator/pool.ts")), "walked");
+  const heavy = loaded.filter((m) => /^(zod|@google\/genai)/.test(m));
+  assert.deepEqual(heavy, [], "loaded at start: " + heavy.join(", "));
+});
