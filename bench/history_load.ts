@@ -164,18 +164,19 @@ export async function measureHistoryLoad(
         running--;
       }
     });
-    const times: number[] = [];
-    const sampler = (async () => {
-      while (running > 0) {
-        const t = performance.now();
-        const response = await fetch(`${server.url}/history`, {
-          headers: { cookie, ...samplerHeaders },
-        });
-        await response.text();
-        times.push(performance.now() - t);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    })();
+    const worker = new Worker(
+      new URL("./_page_sampler.ts", import.meta.url),
+      { type: "module" },
+    );
+    const sampled = new Promise<number[]>((resolve) => {
+      worker.onmessage = (message: MessageEvent<number[]>) =>
+        resolve(message.data);
+    });
+    worker.postMessage({
+      url: `${server.url}/history`,
+      headers: { cookie, ...samplerHeaders },
+      everyMs: 50,
+    });
     let generatorsPeak = 0;
     let generatorsRssKb = 0;
     let generatorPeakKb = 0;
@@ -201,7 +202,8 @@ export async function measureHistoryLoad(
     await Promise.all(batches);
     const wallMs = performance.now() - startedAt;
     clearInterval(memory);
-    await sampler;
+    worker.postMessage("stop");
+    const times = await sampled;
     const serverPeakKb = procStatusKb(server.pid, "VmHWM") ?? 0;
     times.sort((a, b) => a - b);
     firstImages.sort((a, b) => a - b);

@@ -24,6 +24,9 @@ type Writer = (queries: readonly Query[]) => Promise<unknown[]>;
 
 const writers = new WeakMap<Db, Writer>();
 
+/** Callers whose writes share one transaction, at most. */
+export const MAX_GROUP = 16;
+
 /** `db.batch(queries)`, sharing one transaction with other callers' writes. */
 export function batchedWrite<
   U extends Query,
@@ -45,8 +48,10 @@ function createWriter(db: Db): Writer {
 
   async function flush() {
     scheduled = false;
-    const group = pending;
-    pending = [];
+    // The database works on the server's thread: a group is capped so one
+    // commit never holds a page request up for long; the rest go next turn.
+    const group = pending.splice(0, MAX_GROUP);
+    if (pending.length > 0) schedule();
     if (group.length === 1) {
       const [only] = group;
       return await run(only!.queries).then(only!.resolve, only!.reject);
@@ -65,11 +70,15 @@ function createWriter(db: Db): Writer {
     }
   }
 
+  function schedule() {
+    if (scheduled) return;
+    scheduled = true;
+    setTimeout(flush, 0);
+  }
+
   return (queries) =>
     new Promise((resolve, reject) => {
       pending.push({ queries, resolve, reject });
-      if (scheduled) return;
-      scheduled = true;
-      setTimeout(flush, 0);
+      schedule();
     });
 }

@@ -98,7 +98,7 @@ set -- "$deno_bin" run \
   --allow-read="$read_paths" \
   --allow-write="$write_paths" \
   --allow-env \
-  --allow-sys=hostname,systemMemoryInfo,cpus,networkInterfaces,statfs \
+  --allow-sys=hostname,systemMemoryInfo,cpus,networkInterfaces,statfs,setPriority \
   --allow-ffi="$app_dir/node_modules" \
   --allow-run="$deno_bin" \
   "$app_dir/main.ts" serve
