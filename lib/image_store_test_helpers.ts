@@ -43,6 +43,10 @@ export async function startS3rver(
   const close = async () => {
     if (closed) return;
     closed = true;
+    // Idle keep-alive connections from the instances' fetch pools would
+    // hold close() open until they time out.
+    (server as { httpServer?: { closeAllConnections?(): void } }).httpServer
+      ?.closeAllConnections?.();
     await server.close();
     await Deno.remove(directory, { recursive: true }).catch(() => {});
   };
