@@ -31,7 +31,6 @@ import {
 } from "../core/status.ts";
 import type { Logger } from "../lib/log.ts";
 import type { ItemRow } from "../db/item_rows.ts";
-import { removeTempFiles } from "../lib/storage.ts";
 import { referencePath } from "../lib/reference_store.ts";
 import { referencesByIds } from "../db/reference_queries.ts";
 import { keepImage, writeManifest } from "./batch_files.ts";
@@ -218,9 +217,11 @@ async function runGenerator(
     child.kill();
   }
   const code = await child.exited;
-  // A generator killed mid-write (Cancel, a closed tab) leaves its temp
-  // file; it is dead now and no other run of this batch can be going.
-  await removeTempFiles(job.outputDir);
+  // It is dead now and no other run of this batch can be going. Killed
+  // mid-write (Cancel, a closed tab) it leaves a temp file, which goes;
+  // killed between saving an image and reporting it, the image file, which
+  // is recorded: Google billed it, so its item succeeded.
+  await adoptSavedFiles(db, config.imagesDir, batch.id);
 
   const end = afterRun({
     abortReason: signal.aborted ? signal.reason : undefined,

@@ -15,6 +15,11 @@ import { createLogger } from "../lib/log.ts";
 import { runBatch, type RunUpdate } from "./run_batch.ts";
 import type { GeneratorRun, SpawnOptions } from "./runner.ts";
 import { SpawnGate } from "./spawn_gate.ts";
+import { imageFileName } from "../core/files.ts";
+
+// A 1×1 PNG.
+const ONE_PIXEL_PNG =
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
 
 const KEY = "AQ.Ab8RN6LkRunBatchUnitKey0123456789abcdefghij";
 const USAGE = {
@@ -251,6 +256,27 @@ Deno.test("[run_batch] each way a run ends leaves the batch and its items where 
       items: ["succeeded", "cancelled", "cancelled"],
       message: /^Cancelled\./,
       counts: [1, 0],
+    },
+    {
+      name: "Cancel just after an image was saved, before its event was read",
+      script: (job, control) => {
+        // The file is in place; the kill comes before its `image-saved`.
+        Deno.writeFileSync(
+          join(job.outputDir, imageFileName(1, 0, "png")),
+          Uint8Array.fromBase64(ONE_PIXEL_PNG),
+        );
+        queueMicrotask(() => control.abort("cancelled"));
+        return {
+          events: [
+            saved(ids(job)[0]!, 0),
+            { type: "item-started", itemId: ids(job)[1]!, attempt: 1 },
+          ],
+        };
+      },
+      status: "cancelled",
+      items: ["succeeded", "succeeded", "cancelled"],
+      message: /^Cancelled\./,
+      counts: [2, 0],
     },
     {
       name: "the generator exits with an error",

@@ -19,7 +19,7 @@ export interface ServerGate extends StartGate {
 export function createServerGate(
   requestToken: () => void,
   local: RateLimiter,
-  now: () => number = Date.now,
+  clock: () => number = Date.now,
 ): ServerGate {
   let granted = 0;
   let asked = false;
@@ -47,7 +47,7 @@ export function createServerGate(
       asked = false;
       // A grant the server sent before it heard of this run's own 429 is
       // stale: dropped, the pool asks again and the server paces the next.
-      if (now() >= local.pausedUntil) granted++;
+      if (clock() >= local.pausedUntil) granted++;
       wake();
     },
     close() {

@@ -63,11 +63,13 @@ Deno.test("[engine] POST /api/batches/:id/cancel stops the run at once; Resume f
   const record = await getBatchRecord(t, batch);
   assert.equal(record.status, "cancelled");
   assert.match(record.statusMessage ?? "", /Cancelled.*Resume/);
-  const saved = seen.filter((e) => e.type === "image-saved").length;
+  const reported = seen.filter((e) => e.type === "image-saved").length;
   const succeeded = record.items.filter((i) => i.status === "succeeded");
   const cancelled = record.items.filter((i) => i.status === "cancelled");
-  assert.ok(saved >= 1 && saved < items);
-  assert.equal(succeeded.length, saved, "every saved image stays succeeded");
+  // An image saved just before the kill, its event not yet read, is
+  // recorded from its file when the run ends: one more, at most per slot.
+  const saved = succeeded.length;
+  assert.ok(saved >= reported && saved <= reported + 2 && saved < items);
   assert.equal(cancelled.length, items - saved, "the rest are cancelled");
   assert.equal((await listImages(t.deps.db, batch.id)).length, saved);
   assert.equal(imageFiles(t, batch.id).length, saved);
