@@ -67,6 +67,14 @@ export function parseImageFileName(
 /** The manifest file next to a batch's images. */
 export const MANIFEST_NAME = "manifest.json";
 
+/**
+ * The generator's note of each image's usage (tokens), one `usage` event
+ * per line, in the batch's folder: should the event not reach the server
+ * (it died, or killed the generator the moment an image was saved), the
+ * image is adopted from its file and its cost from here. No key in it.
+ */
+export const USAGE_JOURNAL_NAME = "usage.jsonl";
+
 const SAFE_BATCH_ID = /^[a-z0-9]{10,64}$/;
 
 /** Whether a batch id can name a folder (no dots, slashes or odd characters). */

@@ -42,6 +42,7 @@ import { imageStoreAt } from "../lib/image_store.ts";
 import { moveLocalImages, writeManifest } from "./batch_files.ts";
 import { ownerNames, probeDeadOwners, recoveryOwner } from "./leases.ts";
 import { batchLockFree } from "../lib/batch_lock.ts";
+import { recordJournaledUsage } from "./usage_journal.ts";
 
 /** The lease a recovery holds on each batch it repairs. */
 export interface RecoveryLease {
@@ -209,7 +210,7 @@ export async function adoptSavedFiles(
 ): Promise<{ adopted: number; removed: number }> {
   const dir = join(imagesDir, batchId);
   const removed = await removeTempFiles(dir);
-  let adopted = 0;
+  const adoptedItems = new Set<string>();
   let recorded: Set<string> | undefined;
   for await (const file of readDirOrEmpty(dir)) {
     const parts = file.isFile ? parseImageFileName(file.name) : undefined;
@@ -219,11 +220,14 @@ export async function adoptSavedFiles(
       (await listImages(db, batchId)).map((image) => image.fileName),
     );
     if (recorded.has(file.name)) continue;
-    if (await adoptFile(db, batchId, dir, file.name, parts)) adopted++;
+    const itemId = await adoptFile(db, batchId, dir, file.name, parts);
+    if (itemId) adoptedItems.add(itemId);
   }
+  // What those images cost: their usage events never reached a server.
+  await recordJournaledUsage(db, dir, batchId, adoptedItems);
   // A remote image store: upload what a crash left here with its row.
   await moveLocalImages(db, imagesDir, batchId);
-  return { adopted, removed };
+  return { adopted: adoptedItems.size, removed };
 }
 
 /**
@@ -257,15 +261,15 @@ async function adoptFile(
   dir: string,
   fileName: string,
   { position, imageIndex, extension }: ImageFileNameParts,
-): Promise<boolean> {
+): Promise<string | undefined> {
   const item = await findItemAt(db, batchId, position, imageIndex);
-  if (!item) return false;
+  if (!item) return undefined;
   const existing = await findImageOfItem(db, item.id);
-  if (existing?.fileName === fileName) return false;
+  if (existing?.fileName === fileName) return undefined;
   const bytes = await Deno.readFile(join(dir, fileName));
   // Only a file whose bytes are what its name says is adopted.
   const mimeType = sniffMimeType(bytes);
-  if (!mimeType || mimeType !== mimeTypeOf(extension)) return false;
+  if (!mimeType || mimeType !== mimeTypeOf(extension)) return undefined;
   const size = imageDimensions(bytes);
   await recordImage(db, batchId, item.id, {
     fileName,
@@ -275,7 +279,7 @@ async function adoptFile(
     width: size?.width,
     height: size?.height,
   });
-  return true;
+  return item.id;
 }
 
 async function* readDirOrEmpty(dir: string) {

@@ -15,7 +15,8 @@ import { createLogger } from "../lib/log.ts";
 import { runBatch, type RunUpdate } from "./run_batch.ts";
 import type { GeneratorRun, SpawnOptions } from "./runner.ts";
 import { SpawnGate } from "./spawn_gate.ts";
-import { imageFileName } from "../core/files.ts";
+import { imageFileName, USAGE_JOURNAL_NAME } from "../core/files.ts";
+import { costFromUsage } from "../core/cost.ts";
 
 // A 1×1 PNG.
 const ONE_PIXEL_PNG =
@@ -400,4 +401,72 @@ Deno.test("[run_batch] a run holds its start slot until its generator's first ev
   );
   assert.equal(gate.starting, 0);
   assert.equal(gate.waiting, 0);
+});
+
+Deno.test("[run_batch] an image adopted at a run's end is priced from the generator's usage journal", async () => {
+  const journal: string[] = [];
+  let cancel = () => {};
+  let yielded = 0;
+  const outcome = await run((job, control) => {
+    cancel = () => control.abort("cancelled");
+    const [first, second] = ids(job);
+    Deno.writeFileSync(
+      join(job.outputDir, imageFileName(1, 0, "png")),
+      Uint8Array.fromBase64(ONE_PIXEL_PNG),
+    );
+    const usage = (itemId: string, imageTokens: number) =>
+      JSON.stringify({
+        type: "usage",
+        itemId,
+        promptTokens: 10,
+        outputTokens: imageTokens,
+        imageTokens,
+        thoughtTokens: 0,
+      }) + "\n";
+    // The first item's usage reached the server as an event too: it must
+    // not count twice. The second's is only in the journal.
+    journal.push(join(job.outputDir, USAGE_JOURNAL_NAME));
+    Deno.writeTextFileSync(
+      journal[0]!,
+      usage(first!, 1290) + usage(second!, 1290) + '{"type":"usa',
+    );
+    return {
+      events: [
+        {
+          type: "usage",
+          itemId: first!,
+          promptTokens: 10,
+          outputTokens: 1290,
+          imageTokens: 1290,
+          thoughtTokens: 0,
+        },
+        saved(first!, 0),
+        { type: "item-started", itemId: second!, attempt: 1 },
+      ],
+    };
+  }, {
+    // Cancel once the first image's events went through.
+    onYield: () => {
+      if (++yielded === 3) cancel();
+    },
+  });
+  assert.deepEqual(outcome.statuses, ["succeeded", "succeeded", "cancelled"]);
+  const one = costFromUsage("gemini-nano-banana-2.1", {
+    promptTokens: 10,
+    outputTokens: 1290,
+    imageTokens: 1290,
+    thoughtTokens: 0,
+  })!;
+  assert.ok(one > 0);
+  assert.equal(
+    outcome.batch.actualCostUsd.toFixed(6),
+    (2 * one).toFixed(6),
+    "both images priced once each",
+  );
+  assert.equal(
+    outcome.updates.filter((u) => u.event.type === "usage").length,
+    1,
+    "one usage event reached the server",
+  );
+  assert.throws(() => Deno.statSync(journal[0]!), Deno.errors.NotFound);
 });

@@ -27,6 +27,8 @@ import {
 import { createScrubber, scrubError } from "../core/scrub.ts";
 import { removeTempFiles, tempFilePath } from "../lib/storage.ts";
 import { holdBatchLock } from "../lib/batch_lock.ts";
+import { join } from "node:path";
+import { USAGE_JOURNAL_NAME } from "../core/files.ts";
 
 /** Exit code when the job could not run because of bad input. */
 export const EXIT_USAGE = 2;
@@ -91,12 +93,17 @@ async function runChildWith(
   const stdout = createLineWriter(Deno.stdout.writable);
   // Built once: working out the key's fragments costs far more than a scan.
   const scrubber = createScrubber([apiKey]);
+  const journal = join(job.outputDir, USAGE_JOURNAL_NAME);
   const emit = (event: GeneratorEvent) => {
     // Messages are scrubbed where they are made; this is the backstop.
     const safe = "message" in event
       ? { ...event, message: scrubber.scrub(event.message) }
       : event;
-    stdout.write(encodeEventLean(safe));
+    const line = encodeEventLean(safe);
+    // Noted before it is sent: a server that never reads it can still
+    // record what the image cost (USAGE_JOURNAL_NAME).
+    if (safe.type === "usage") noteUsage(journal, line);
+    stdout.write(line);
   };
   const interrupt = new AbortController();
   let exitCode = 0;
@@ -213,4 +220,12 @@ function watchParent(onGone: () => void, everyMs = 250): () => void {
   }, everyMs);
   Deno.unrefTimer(timer);
   return () => clearInterval(timer);
+}
+
+function noteUsage(journal: string, line: string) {
+  try {
+    Deno.writeTextFileSync(journal, line, { append: true });
+  } catch {
+    // Only the cost of a crash-adopted image depends on it.
+  }
 }

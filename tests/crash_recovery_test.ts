@@ -274,6 +274,22 @@ Deno.test("[crash] images in flight at a SIGKILL are saved by the orphan, adopte
       e.name
     );
     assert.equal(files.filter((f) => f.endsWith(".png")).length, 8);
+    // The four the orphan saved are priced too: their usage events went to
+    // a dead server, the generator's journal kept them.
+    const record = await (await fetch(`${url}/api/batches/${id}`, {
+      headers: { cookie },
+    })).json();
+    const costs = record.items.map((item: { costUsd: number | null }) =>
+      item.costUsd
+    );
+    assert.ok(
+      costs.every((cost: number | null) => cost !== null && cost > 0),
+      `every image priced: ${JSON.stringify(costs)}`,
+    );
+    assert.ok(
+      !files.includes("usage.jsonl"),
+      "the journal was read and removed",
+    );
   } finally {
     await stopServer(server, dataDir);
   }
