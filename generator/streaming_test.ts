@@ -4,6 +4,7 @@
  * streams as 53 MB of base64. Reading the answer whole (body, text, parsed
  * string, decoded bytes) cannot fit; streaming it into the file does.
  */
+import { USAGE_JOURNAL_NAME } from "../core/files.ts";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
@@ -140,8 +141,12 @@ Deno.test("[child] an image larger than a capped heap is streamed to its file", 
     assert.equal(saved.sha256, hash.digest("hex"));
     const { size } = await Deno.stat(join(job.outputDir, saved.fileName));
     assert.equal(size, IMAGE_BYTES);
-    // No temp file left beside it.
-    assert.deepEqual(await listDir(job.outputDir), ["0001-1.png"]);
+    // No temp file left beside it; the usage note the server reads at the
+    // run's end (core/files.ts USAGE_JOURNAL_NAME).
+    assert.deepEqual(await listDir(job.outputDir), [
+      "0001-1.png",
+      USAGE_JOURNAL_NAME,
+    ]);
   } finally {
     await server.shutdown();
     await Deno.remove(dir, { recursive: true });
