@@ -41,7 +41,7 @@ export function batchedWrite<
 }
 
 function createWriter(db: Db): Writer {
-  let pending: Pending[] = [];
+  const pending: Pending[] = [];
   let scheduled = false;
   // deno-lint-ignore no-explicit-any
   const run = (queries: readonly Query[]) => db.batch(queries as any);
