@@ -3,9 +3,10 @@
  * allows from 429s and successes and paces request starts to it with a
  * token bucket of depth one. Pure: time comes in as arguments.
  *
- * - Before the first 429 it spaces starts a few ms apart: requests that end
- *   together would otherwise start together, and a whole wave would meet
- *   the quota before its first 429 comes back.
+ * - Before the first 429 it spaces starts a few ms apart (wider the more
+ *   runs share it): requests that end together would otherwise start
+ *   together, and a whole wave would meet the quota before its first 429
+ *   comes back.
  * - A 429 pauses all starts for Google's `RetryInfo` delay. When its
  *   `QuotaFailure` names the quota (so many requests per the window in its
  *   `quotaId`), that window's rate becomes just under it; otherwise the rate
@@ -30,9 +31,11 @@ export interface QuotaHint {
 export interface RateLimiter {
   /**
    * Takes a start token at `now` and returns 0, or returns how many ms to
-   * wait before asking again (nothing is taken then).
+   * wait before asking again (nothing is taken then). `sharers`: the runs
+   * whose starts this limiter paces; until a rate is known each widens the
+   * gap between starts, as the first 429 takes longer to be heard.
    */
-  take(now: number): number;
+  take(now: number, sharers?: number): number;
   onRateLimited(hint: QuotaHint, now: number): void;
   onSuccess(now: number): void;
   /** The learned rate in requests per second; undefined before any 429. */
@@ -74,6 +77,7 @@ export function createRateLimiter(
   let unnamed: number | undefined;
   let boost = 1;
   let next = -Infinity;
+  let last = -Infinity;
   let pauseUntil = -Infinity;
   let lastLimitedAt = -Infinity;
   let lastProbeAt = -Infinity;
@@ -103,11 +107,15 @@ export function createRateLimiter(
       const perMs = rate();
       return perMs === undefined ? undefined : perMs * 1000;
     },
-    take(now) {
-      const at = Math.max(pauseUntil, next);
-      if (now < at) return Math.ceil(at - now);
+    take(now, sharers = 1) {
       const perMs = rate();
-      next = now + (perMs === undefined ? coldSpacingMs : 1 / perMs);
+      const at = Math.max(
+        pauseUntil,
+        perMs === undefined ? last + coldSpacingMs * sharers : next,
+      );
+      if (now < at) return Math.ceil(at - now);
+      last = now;
+      if (perMs !== undefined) next = now + 1 / perMs;
       return 0;
     },
     onRateLimited(hint, now) {

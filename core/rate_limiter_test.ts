@@ -12,6 +12,9 @@ Deno.test("createRateLimiter() spaces starts a few ms apart until the first 429"
   assert.equal(limiter.take(5), 0);
   for (let t = 10; t < 100; t += 5) assert.equal(limiter.take(t), 0);
   assert.equal(limiter.ratePerSecond, undefined);
+  const shared = createRateLimiter({ coldSpacingMs: 5 });
+  assert.equal(shared.take(0, 3), 0);
+  assert.equal(shared.take(1, 3), 14, "three runs sharing: 15 ms apart");
 });
 
 Deno.test("createRateLimiter() learns the quota from a 429 and waits out RetryInfo", () => {

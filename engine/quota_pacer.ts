@@ -27,10 +27,7 @@ interface Shared {
   queue: { run: object; grant: () => void }[];
   timer?: ReturnType<typeof setTimeout>;
   runs: number;
-  lastGrantAt: number;
 }
-
-const COLD_GAP_PER_RUN_MS = 5;
 
 /** The per-instance registry of shared limiters. */
 export interface QuotaPacers {
@@ -49,14 +46,7 @@ export function createQuotaPacers(
   function pump(entry: Shared) {
     if (entry.timer !== undefined) return;
     while (entry.queue.length > 0) {
-      const t = now();
-      // Until a rate is known, each run sharing the limiter adds to the gap
-      // between starts: with more runs the server takes longer to hear of
-      // the first 429, and every start before that meets the quota too.
-      const cold = entry.limiter.ratePerSecond === undefined
-        ? entry.lastGrantAt + COLD_GAP_PER_RUN_MS * entry.runs - t
-        : 0;
-      const wait = cold > 0 ? cold : entry.limiter.take(t);
+      const wait = entry.limiter.take(now(), entry.runs);
       if (wait > 0) {
         entry.timer = setTimeout(() => {
           entry.timer = undefined;
@@ -64,7 +54,6 @@ export function createQuotaPacers(
         }, Number.isFinite(wait) ? wait : 1_000);
         return;
       }
-      entry.lastGrantAt = t;
       entry.queue.shift()!.grant();
     }
   }
@@ -74,12 +63,7 @@ export function createQuotaPacers(
       const key = keyOf(workspaceId, model);
       let entry = shared.get(key);
       if (!entry) {
-        entry = {
-          limiter: createRateLimiter(),
-          queue: [],
-          runs: 0,
-          lastGrantAt: -Infinity,
-        };
+        entry = { limiter: createRateLimiter(), queue: [], runs: 0 };
         shared.set(key, entry);
       }
       const mine = entry;
